@@ -19,7 +19,6 @@ import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntime.CelFunctionBinding;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,9 +34,6 @@ import java.util.regex.MatchResult;
 final class CelRules {
   private static final java.util.regex.Pattern FIELD_PATH_SEGMENT =
       java.util.regex.Pattern.compile("\\.([A-Za-z0-9_-]+)|\\['([^']*)'\\]|\\[([0-9]+)\\]");
-
-  /** A rule that was not evaluated, with why. */
-  record Skipped(FieldPath path, String rule, String reason) {}
 
   private record Compiled(CelRuntime.Program program, boolean transition, String error) {}
 
@@ -110,15 +106,14 @@ final class CelRules {
       FieldPath path,
       boolean root,
       List<FieldError> errors,
-      List<Skipped> skipped) {
+      List<SkippedRule> skipped) {
     for (JsonNode rule : schema.path("x-kubernetes-validations")) {
       evaluateRule(schema, rule, node, path, errors, skipped);
     }
     if (node.isObject()) {
       JsonNode props = schema.path("properties");
       JsonNode additional = schema.get("additionalProperties");
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         if (root
             && (e.getKey().equals("metadata")
                 || e.getKey().equals("apiVersion")
@@ -145,17 +140,19 @@ final class CelRules {
       JsonNode node,
       FieldPath path,
       List<FieldError> errors,
-      List<Skipped> skipped) {
+      List<SkippedRule> skipped) {
     String expression = rule.path("rule").asText();
     Compiled compiled = compile(expression);
     if (compiled.error() != null) {
       skipped.add(
-          new Skipped(path, expression, "cannot be evaluated offline: " + compiled.error()));
+          new SkippedRule(
+              path, expression, "cannot be evaluated offline: " + compiled.error(), false));
       return;
     }
     if (compiled.transition()) {
       skipped.add(
-          new Skipped(path, expression, "transition rule (oldSelf); only checked on update"));
+          new SkippedRule(
+              path, expression, "transition rule (oldSelf); only checked on update", true));
       return;
     }
     Map<String, Object> vars = Map.of("self", toCel(schema, node));
@@ -246,8 +243,8 @@ final class CelRules {
       Map<String, Object> m = new LinkedHashMap<>();
       JsonNode props = schema.path("properties");
       JsonNode additional = schema.path("additionalProperties");
-      node.fields()
-          .forEachRemaining(
+      node.properties()
+          .forEach(
               e ->
                   m.put(
                       e.getKey(),

@@ -73,7 +73,7 @@ final class GoFormat {
     if (v.isObject()) {
       List<String> entries = new ArrayList<>();
       List<Map.Entry<String, JsonNode>> fields = new ArrayList<>();
-      v.fields().forEachRemaining(fields::add);
+      fields.addAll(v.properties());
       fields.sort(Map.Entry.comparingByKey());
       for (var e : fields) {
         entries.add(quote(e.getKey()) + ":" + goSyntax(e.getValue()));

@@ -43,7 +43,7 @@ public final class ManifestValidator {
       String name,
       List<FieldError> errors,
       List<FieldPath> unknownFields,
-      List<CelRules.Skipped> skippedRules) {
+      List<SkippedRule> skippedRules) {
     public boolean valid() {
       return errors.isEmpty();
     }
@@ -85,7 +85,7 @@ public final class ManifestValidator {
     OpenApiValidator.applyDefaults(schema, copy);
     List<FieldError> errors = new ArrayList<>(metadataErrors(copy.path("metadata")));
     errors.addAll(OpenApiValidator.validate(schema, copy));
-    List<CelRules.Skipped> skipped = new ArrayList<>();
+    List<SkippedRule> skipped = new ArrayList<>();
     if (errors.stream().anyMatch(e -> e.type().blocksCel())) {
       errors.add(
           new FieldError(
@@ -242,8 +242,8 @@ public final class ManifestValidator {
                   + " rejects it)"));
     }
     Set<String> seen = new LinkedHashSet<>();
-    for (CelRules.Skipped s : r.skippedRules()) {
-      boolean unsupported = !s.reason().startsWith("transition");
+    for (SkippedRule s : r.skippedRules()) {
+      boolean unsupported = !s.transition();
       if (seen.add(s.path().field() + " " + s.rule())) {
         findings.add(
             new Finding(

@@ -38,7 +38,7 @@ final class OpenApiValidator {
       JsonNode props = schema.path("properties");
       JsonNode additional = schema.get("additionalProperties");
       boolean preserve = schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false);
-      for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = o.properties().iterator(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         String name = e.getKey();
         if (root && ROOT_FIELDS.contains(name)) {
@@ -73,14 +73,12 @@ final class OpenApiValidator {
     if (node.isObject()) {
       ObjectNode o = (ObjectNode) node;
       JsonNode props = schema.path("properties");
-      for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> p = it.next();
+      for (Map.Entry<String, JsonNode> p : props.properties()) {
         if (!o.has(p.getKey()) && p.getValue().has("default")) {
           o.set(p.getKey(), p.getValue().get("default").deepCopy());
         }
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : o.properties()) {
         JsonNode s = props.get(e.getKey());
         if (s == null && schema.path("additionalProperties").isObject()) {
           s = schema.get("additionalProperties");
@@ -275,8 +273,7 @@ final class OpenApiValidator {
     }
     JsonNode props = schema.path("properties");
     JsonNode additional = schema.get("additionalProperties");
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       if (root && ROOT_FIELDS.contains(e.getKey())) {
         continue;
       }
