@@ -109,19 +109,20 @@ public final class ValidateCommand implements Callable<Integer> {
   }
 
   private static String summary(int files, int objects, long invalid, long errors, int notChecked) {
-    String s =
-        invalid == 0 && errors == 0
-            ? plural(objects, "object") + " valid"
-            : invalid + " of " + plural(objects, "object") + " invalid, " + plural(errors, "error");
-    if (notChecked > 0) {
-      s +=
-          ", "
-              + notChecked
-              + " other "
-              + (notChecked == 1 ? "document" : "documents")
-              + " not checked";
+    List<String> parts = new ArrayList<>();
+    if (errors == 0) {
+      parts.add(plural(objects, "object") + " valid");
+    } else {
+      if (objects > 0) {
+        parts.add(invalid + " of " + plural(objects, "object") + " invalid");
+      }
+      parts.add(plural(errors, "error"));
     }
-    return s + " (" + plural(files, "file") + ")";
+    if (notChecked > 0) {
+      parts.add(
+          notChecked + " other " + (notChecked == 1 ? "document" : "documents") + " not checked");
+    }
+    return String.join(", ", parts) + " (" + plural(files, "file") + ")";
   }
 
   private static String plural(long n, String word) {

@@ -57,8 +57,8 @@ public final class ManifestValidator {
 
     public long invalidObjects() {
       return findings.stream()
-          .filter(f -> f.severity() == Severity.ERROR)
-          .map(f -> f.object() == null ? f.file() + ":" + f.line() : f.object())
+          .filter(f -> f.severity() == Severity.ERROR && f.object() != null)
+          .map(Finding::object)
           .distinct()
           .count();
     }
@@ -148,23 +148,23 @@ public final class ManifestValidator {
           0);
     }
     List<Finding> findings = new ArrayList<>();
-    int[] counts = new int[2];
+    Tally tally = new Tally();
     for (LocatedDocument doc : docs) {
-      check(file, doc, findings, counts);
+      check(file, doc, findings, tally);
     }
-    return new FileResult(file, List.copyOf(findings), counts[0], counts[1]);
+    return new FileResult(file, List.copyOf(findings), tally.objects, tally.notChecked);
   }
 
-  private void check(String file, LocatedDocument doc, List<Finding> all, int[] counts) {
+  private void check(String file, LocatedDocument doc, List<Finding> all, Tally tally) {
     List<Finding> findings = new ArrayList<>();
-    checkObject(file, doc, findings, counts);
+    checkObject(file, doc, findings, tally);
     // errors in file order; the "rules not checked" note, which has no line of its own, last
     findings.sort(
         Comparator.comparing((Finding f) -> f.field() == null).thenComparingInt(Finding::line));
     all.addAll(findings);
   }
 
-  private void checkObject(String file, LocatedDocument doc, List<Finding> findings, int[] counts) {
+  private void checkObject(String file, LocatedDocument doc, List<Finding> findings, Tally tally) {
     JsonNode root = doc.root();
     if (!root.isObject()) {
       findings.add(
@@ -181,14 +181,14 @@ public final class ManifestValidator {
     String kind = root.path("kind").asText("");
     if (kind.endsWith("List") && root.path("items").isArray()) {
       for (int i = 0; i < root.path("items").size(); i++) {
-        checkObject(file, doc.sub("/items/" + i, i), findings, counts);
+        checkObject(file, doc.sub("/items/" + i, i), findings, tally);
       }
       return;
     }
     Optional<ObjectResult> result = validate(root);
     if (result.isEmpty()) {
       if (crds.ownsGroup(apiVersion)) {
-        counts[0]++;
+        tally.objects++;
         findings.add(
             new Finding(
                 file,
@@ -204,11 +204,11 @@ public final class ManifestValidator {
                     + String.join(", ", crds.known())
                     + ")"));
       } else {
-        counts[1]++;
+        tally.notChecked++;
       }
       return;
     }
-    counts[0]++;
+    tally.objects++;
     ObjectResult r = result.get();
     String object = r.kind() + "/" + r.name();
     boolean rulesNotChecked = false;
@@ -255,5 +255,10 @@ public final class ManifestValidator {
                 "rule not checked, " + s.reason() + ": " + s.rule()));
       }
     }
+  }
+
+  private static final class Tally {
+    int objects;
+    int notChecked;
   }
 }

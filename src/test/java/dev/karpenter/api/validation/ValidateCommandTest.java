@@ -168,7 +168,11 @@ class ValidateCommandTest {
     Run run = validate("-f", f.toString());
 
     assertEquals(1, run.exit());
-    assertTrue(run.out().startsWith(f + ":4: "), run.out());
+    assertEquals(
+        List.of(
+            f + ":4: could not find expected ':' (while scanning a simple key at line 3)",
+            "1 error (1 file)"),
+        run.outLines());
     assertFalse((run.out() + run.err()).contains("Exception"), run.out() + run.err());
   }
 
@@ -216,6 +220,34 @@ class ValidateCommandTest {
 
     assertEquals(0, run.exit(), run.out());
     assertEquals("1 object valid, 1 other document not checked (1 file)", run.summary());
+  }
+
+  @Test
+  void defaultsAreAppliedBeforeValidationAsTheServerDoes() throws IOException {
+    // budgets[].nodes is required but defaults to 10%, so a budget without it is accepted
+    Path f =
+        write(
+            "budget.yaml",
+            """
+            apiVersion: karpenter.sh/v1
+            kind: NodePool
+            metadata:
+              name: default
+            spec:
+              template:
+                spec:
+                  requirements: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]
+                  nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+              disruption:
+                budgets:
+                - schedule: "0 9 * * *"
+                  duration: 8h
+            """);
+
+    Run run = validate("-f", f.toString());
+
+    assertEquals(0, run.exit(), run.out());
+    assertEquals("1 object valid (1 file)", run.summary());
   }
 
   @Test
