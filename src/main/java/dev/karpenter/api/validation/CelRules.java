@@ -37,6 +37,7 @@ final class CelRules {
 
   private record Compiled(CelRuntime.Program program, boolean transition, String error) {}
 
+  private static final Map<String, Pattern> REGEXES = new ConcurrentHashMap<>();
   private final Cel cel;
   private final Map<String, Compiled> cache = new ConcurrentHashMap<>();
 
@@ -86,13 +87,17 @@ final class CelRules {
 
   /** Kubernetes' {@code find}: the first match of the RE2 regex, or "" when none. */
   private static String find(String s, String regex) {
-    Matcher m = Pattern.compile(regex).matcher(s);
+    Matcher m = regex(regex).matcher(s);
     return m.find() ? m.group() : "";
+  }
+
+  private static Pattern regex(String regex) {
+    return REGEXES.computeIfAbsent(regex, Pattern::compile);
   }
 
   private static List<String> findAll(String s, String regex, long limit) {
     List<String> out = new ArrayList<>();
-    Matcher m = Pattern.compile(regex).matcher(s);
+    Matcher m = regex(regex).matcher(s);
     while ((limit < 0 || out.size() < limit) && m.find()) {
       out.add(m.group());
     }
@@ -165,7 +170,7 @@ final class CelRules {
       }
       errors.add(
           failure(at, type, message(rule, expression, vars), rule.path("reason").asText("")));
-    } catch (CelEvaluationException e) {
+    } catch (CelEvaluationException | RuntimeException e) {
       errors.add(FieldError.invalid(at, GoFormat.quote(type), e.getMessage()));
     }
   }
@@ -180,7 +185,7 @@ final class CelRules {
           if (out instanceof String s && !s.isBlank()) {
             return s;
           }
-        } catch (CelEvaluationException e) {
+        } catch (CelEvaluationException | RuntimeException e) {
           // the server falls back to the static message as well
         }
       }
@@ -231,7 +236,7 @@ final class CelRules {
                             n.getKind() == CelExpr.ExprKind.Kind.IDENT
                                 && n.expr().ident().name().equals("oldSelf"));
             return new Compiled(transition ? null : cel.createProgram(ast), transition, null);
-          } catch (CelValidationException | CelEvaluationException ex) {
+          } catch (CelValidationException | CelEvaluationException | RuntimeException ex) {
             return new Compiled(null, false, ex.getMessage().lines().findFirst().orElse(""));
           }
         });
