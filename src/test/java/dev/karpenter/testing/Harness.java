@@ -44,14 +44,14 @@ public final class Harness {
   }
 
   /** The error for a part that is not provisioned: what is missing and how to provide it. */
-  public static IllegalStateException missing(String what, String part, String envVariable) {
+  public static IllegalStateException missing(String what, String part, String alternative) {
     return new IllegalStateException(
         what
             + " is missing: run `hack/provision.sh "
             + part
-            + "` (or `hack/test.sh`, which provisions everything), or set "
-            + envVariable
-            + " to an existing binary; see docs/development.md");
+            + "` (or `hack/test.sh`, which provisions everything), or "
+            + alternative
+            + "; see docs/development.md");
   }
 
   /** An environment variable, or {@code null} when unset or blank. */

@@ -25,7 +25,11 @@ public final class KubeApiTestBinaries implements BeforeAllCallback {
     for (String binary : List.of("kube-apiserver", "etcd", "kubectl")) {
       if (!Files.isExecutable(dir.resolve(binary))) {
         throw Harness.missing(
-            "kube-api-test binary " + dir.resolve(binary), "k8s", "KARPENTER_K8S_BIN_DIR");
+            "kube-api-test binary " + dir.resolve(binary),
+            "k8s",
+            "set KUBE_API_TEST_DIR to a directory holding k8s/"
+                + version
+                + "-linux-amd64/{kube-apiserver,etcd,kubectl}");
       }
     }
   }

@@ -103,7 +103,10 @@ public final class Prometheus implements AutoCloseable {
 
   private static Path checked(Path path) {
     if (!Files.isExecutable(path)) {
-      throw Harness.missing("Prometheus (" + path + ")", "prometheus", "KARPENTER_PROMETHEUS");
+      throw Harness.missing(
+          "Prometheus (" + path + ")",
+          "prometheus",
+          "set KARPENTER_PROMETHEUS to an existing binary");
     }
     return path;
   }

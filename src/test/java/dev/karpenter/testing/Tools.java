@@ -52,7 +52,8 @@ public final class Tools {
     String env = Harness.env(envVariable);
     Path path = env != null ? Path.of(env) : Harness.cacheDir().resolve("bin").resolve(cacheName);
     if (!Files.isExecutable(path)) {
-      throw Harness.missing(what + " (" + path + ")", "tools", envVariable);
+      throw Harness.missing(
+          what + " (" + path + ")", "tools", "set " + envVariable + " to an existing binary");
     }
     return path;
   }
