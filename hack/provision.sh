@@ -41,7 +41,7 @@ for part in "${parts[@]}"; do
         missing+=("prometheus: install Debian prometheus (needs apt-get as root or passwordless sudo), or set KARPENTER_PROMETHEUS")
       fi ;;
     moto)
-      if [ -z "${KARPENTER_MOTO_SERVER:-}" ] && [ ! -f "$(moto_venv)/.complete" ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+      if [ -z "${KARPENTER_MOTO_SERVER:-}" ] && [ ! -f "$(moto_venv)/.complete" ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null && ! can_apt; then
         missing+=("python3 venv/pip: creates moto's virtualenv (Debian: python3-venv), or set KARPENTER_MOTO_SERVER to a moto_server $MOTO_VERSION")
       fi ;;
   esac
