@@ -17,7 +17,8 @@ import java.util.TreeSet;
 
 /**
  * Counts of matching pods per topology domain (zone, hostname, capacity type or any node label) for
- * every spread, affinity and anti-affinity term in the batch, shared by all pods with the same term.
+ * every spread, affinity and anti-affinity term in the batch, shared by all pods with the same
+ * term.
  */
 final class Topology {
   enum Kind {
@@ -133,7 +134,8 @@ final class Topology {
 
   private void addTerms(PodState p, List<PodAffinityTerm> terms, Kind kind, List<Constraint> out) {
     for (PodAffinityTerm t : terms) {
-      Group g = group(kind, t.getTopologyKey(), namespaces(p.namespace, t), t.getLabelSelector(), 0, 0);
+      Group g =
+          group(kind, t.getTopologyKey(), namespaces(p.namespace, t), t.getLabelSelector(), 0, 0);
       out.add(new Constraint(g, g.selects(p.namespace, p.labels)));
     }
   }
@@ -171,7 +173,13 @@ final class Topology {
     List<Group> out = new ArrayList<>();
     for (PodAffinityTerm t : terms) {
       out.add(
-          group(Kind.ANTI_AFFINITY, t.getTopologyKey(), namespaces(namespace, t), t.getLabelSelector(), 0, 0));
+          group(
+              Kind.ANTI_AFFINITY,
+              t.getTopologyKey(),
+              namespaces(namespace, t),
+              t.getLabelSelector(),
+              0,
+              0));
     }
     return out;
   }
@@ -307,7 +315,14 @@ final class Topology {
   List<Group> ownedAnti(PodState p) {
     List<Group> out = new ArrayList<>();
     for (PodAffinityTerm t : p.requiredAntiAffinity) {
-      out.add(group(Kind.ANTI_AFFINITY, t.getTopologyKey(), namespaces(p.namespace, t), t.getLabelSelector(), 0, 0));
+      out.add(
+          group(
+              Kind.ANTI_AFFINITY,
+              t.getTopologyKey(),
+              namespaces(p.namespace, t),
+              t.getLabelSelector(),
+              0,
+              0));
     }
     return out;
   }
