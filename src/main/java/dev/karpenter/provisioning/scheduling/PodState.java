@@ -44,6 +44,8 @@ final class PodState {
   private Requirements current;
   List<Topology.Constraint> constraints;
   List<Topology.Group> matchedBy;
+  List<String> keys;
+  List<Topology.Constraint> keysFor;
 
   PodState(Pod pod, ResourceIndex index, boolean ignorePreferences) {
     this.pod = pod;

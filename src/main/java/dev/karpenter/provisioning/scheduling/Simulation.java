@@ -530,6 +530,9 @@ final class Simulation {
     if (conflicts(p.hostPorts, c.ports)) {
       return false;
     }
+    if (topology.hostnameBlocked(p, c.hostname)) {
+      return false;
+    }
     if (Pods.untolerated(p.tolerations, c.pool.pool.taints(), !p.toleratePreferNoSchedule)
         != null) {
       return false;
@@ -718,11 +721,7 @@ final class Simulation {
   private List<String> domainOptions(PoolInfo pi, Requirements req, int[] cands, String key) {
     Requirement r = req.get(key);
     if (r != null && r.singleValue() != null) {
-      if (key.equals(Labels.ZONE) || key.equals(Labels.CAPACITY_TYPE)) {
-        return offered(pi, req, cands, key).contains(r.singleValue())
-            ? List.of(r.singleValue())
-            : List.of();
-      }
+      // Whether an offering exists there is checked when instance types are filtered.
       return List.of(r.singleValue());
     }
     Set<String> universe;
