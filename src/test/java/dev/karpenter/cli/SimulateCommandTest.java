@@ -146,9 +146,9 @@ class SimulateCommandTest {
       assertEquals("worker-1", worker.get("name").asText());
       List<String> onWorker = new ArrayList<>();
       worker.get("pods").forEach(p -> onWorker.add(p.asText()));
-      // 4 cpu minus the running pod's 3 leaves room for the 500m pod and one 500m web pod only.
-      // Equal requests go in name order, so "small" is placed before "web-0".
-      assertEquals(List.of("default/small", "default/web-0"), onWorker);
+      // Queue order is cpu then memory descending: the web pods (500m, 1Gi) come before "small"
+      // (500m, no memory) and take the 1 cpu left on worker-1.
+      assertEquals(List.of("default/web-0", "default/web-1"), onWorker);
     }
   }
 
