@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     description = "A Karpenter-compatible node autoscaler for GPU and Neuron workloads.",
     subcommands = {
       VersionCommand.class,
+      BenchCommand.class,
+      SimulateCommand.class,
       CatalogCommand.class,
       ValidateCommand.class,
       CommandLine.HelpCommand.class,
