@@ -14,6 +14,12 @@ import org.ojalgo.optimisation.Variable;
  * minimising price. Solved with ojAlgo.
  */
 final class PackingLp {
+  static {
+    // ojAlgo prints a hardware-profile notice on stdout when its class loads; it would corrupt
+    // the JSON that simulate and bench print.
+    System.setProperty("shut.up.ojAlgo", "true");
+  }
+
   /** Optimal value and node counts. */
   record Solution(double cost, double[] nodes) {}
 
