@@ -54,8 +54,40 @@ public final class CatalogLoadBenchmark {
   /**
    * Starts {@code java -Xmx<maxHeap> -cp <this classpath> CatalogLoadProbe <region>} and returns
    * what it measured, plus the child's whole lifetime as seen from here ({@code jvmTotalMs}).
+   *
+   * @param baselineBytes heap a fresh JVM uses after GC without a catalog ({@link
+   *     #baselineHeapBytes}), subtracted to get the catalog's retained size
    */
-  public static ColdRun cold(String region, String maxHeap) {
+  public static ColdRun cold(String region, String maxHeap, long baselineBytes) {
+    long start = System.nanoTime();
+    JsonNode n = runProbe(maxHeap, region);
+    double total = (System.nanoTime() - start) / 1e6;
+    if (!n.has("wallMs")) {
+      throw new ChildFailedException("the child JVM printed no measurement: " + n);
+    }
+    long heap = n.path("heapUsedAfterGcBytes").asLong();
+    return new ColdRun(
+        n.path("types").asInt(),
+        n.path("loadMs").asDouble(),
+        n.path("firstInstanceTypesMs").asDouble(),
+        n.path("wallMs").asDouble(),
+        n.path("cpuMs").asDouble(),
+        n.path("processCpuMs").asDouble(),
+        heap,
+        heap - baselineBytes,
+        total);
+  }
+
+  /** Heap a fresh JVM with the same settings uses after GC before it touches the catalog. */
+  public static long baselineHeapBytes(String maxHeap) {
+    JsonNode n = runProbe(maxHeap, CatalogLoadProbe.BASELINE);
+    if (!n.has("heapUsedAfterGcBytes")) {
+      throw new ChildFailedException("the child JVM printed no measurement: " + n);
+    }
+    return n.path("heapUsedAfterGcBytes").asLong();
+  }
+
+  private static JsonNode runProbe(String maxHeap, String argument) {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> command =
         List.of(
@@ -64,11 +96,10 @@ public final class CatalogLoadBenchmark {
             "-cp",
             System.getProperty("java.class.path"),
             CatalogLoadProbe.class.getName(),
-            region);
+            argument);
     Path err = null;
     try {
       err = Files.createTempFile("karpenter-bench-catalog", ".err");
-      long start = System.nanoTime();
       Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
       p.getOutputStream().close();
       String out;
@@ -80,7 +111,6 @@ public final class CatalogLoadBenchmark {
         throw new ChildFailedException(
             "the child JVM did not finish within " + CHILD_TIMEOUT_SECONDS + " s");
       }
-      double total = (System.nanoTime() - start) / 1e6;
       String stderr = Files.readString(err, StandardCharsets.UTF_8).strip();
       if (p.exitValue() != 0) {
         throw new ChildFailedException(
@@ -90,7 +120,7 @@ public final class CatalogLoadBenchmark {
                 + p.exitValue()
                 + (stderr.isEmpty() ? "" : ": " + lastLines(stderr, 3)));
       }
-      return parse(lastLine(out), total);
+      return parse(lastLine(out));
     } catch (IOException e) {
       throw new UncheckedIOException("running " + java, e);
     } catch (InterruptedException e) {
@@ -107,26 +137,16 @@ public final class CatalogLoadBenchmark {
     }
   }
 
-  static ColdRun parse(String probeLine, double jvmTotalMs) {
-    JsonNode n;
+  private static JsonNode parse(String line) {
     try {
-      n = JSON.readTree(probeLine);
+      JsonNode n = JSON.readTree(line);
+      if (n != null && n.isObject()) {
+        return n;
+      }
     } catch (IOException e) {
-      throw new ChildFailedException("the child JVM printed no result: '" + probeLine + "'");
+      // Reported below with the line itself.
     }
-    if (n == null || !n.isObject() || !n.has("wallMs")) {
-      throw new ChildFailedException("the child JVM printed no result: '" + probeLine + "'");
-    }
-    return new ColdRun(
-        n.path("types").asInt(),
-        n.path("loadMs").asDouble(),
-        n.path("firstInstanceTypesMs").asDouble(),
-        n.path("wallMs").asDouble(),
-        n.path("cpuMs").asDouble(),
-        n.path("processCpuMs").asDouble(),
-        n.path("heapUsedAfterGcBytes").asLong(),
-        n.path("retainedBytes").asLong(),
-        jvmTotalMs);
+    throw new ChildFailedException("the child JVM printed no result: '" + line + "'");
   }
 
   /**

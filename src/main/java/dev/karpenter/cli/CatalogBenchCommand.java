@@ -76,11 +76,17 @@ public final class CatalogBenchCommand implements Runnable {
     boolean table = output.equals("table");
     PrintWriter out = spec.commandLine().getOut();
 
+    long baseline;
+    try {
+      baseline = CatalogLoadBenchmark.baselineHeapBytes(maxHeap);
+    } catch (CatalogLoadBenchmark.ChildFailedException e) {
+      throw new CliErrors.UserException("baseline JVM: " + e.getMessage());
+    }
     List<ColdRun> cold = new ArrayList<>();
     for (int i = 0; i < runs; i++) {
       ColdRun r;
       try {
-        r = CatalogLoadBenchmark.cold(region, maxHeap);
+        r = CatalogLoadBenchmark.cold(region, maxHeap, baseline);
       } catch (CatalogLoadBenchmark.ChildFailedException e) {
         throw new CliErrors.UserException("fresh JVM run " + (i + 1) + ": " + e.getMessage());
       }
