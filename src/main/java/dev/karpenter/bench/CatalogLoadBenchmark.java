@@ -112,6 +112,10 @@ public final class CatalogLoadBenchmark {
             "the child JVM did not finish within " + CHILD_TIMEOUT_SECONDS + " s");
       }
       String stderr = Files.readString(err, StandardCharsets.UTF_8).strip();
+      if (stderr.isEmpty()) {
+        // The JVM reports start-up failures such as a too small heap on standard output.
+        stderr = out.strip();
+      }
       if (p.exitValue() != 0) {
         throw new ChildFailedException(
             "the child JVM ("

@@ -58,16 +58,28 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
       Map<String, List<String>> zones,
       Map<String, Double> onDemandPrices) {
     public RegionData {
-      Map<String, List<String>> z = HashMap.newHashMap(zones.size());
-      for (Map.Entry<String, List<String>> e : zones.entrySet()) {
-        z.put(e.getKey(), sortedDistinct(e.getValue()));
-      }
-      zones = Map.copyOf(z);
+      zones = Map.copyOf(withSortedDistinctZones(zones));
       onDemandPrices = Map.copyOf(onDemandPrices);
     }
 
     public boolean onDemandPricesEstimated() {
       return !region.equals(onDemandPriceRegion);
+    }
+
+    /** {@code zones} itself when every list already is immutable, sorted and distinct. */
+    private static Map<String, List<String>> withSortedDistinctZones(
+        Map<String, List<String>> zones) {
+      Map<String, List<String>> copy = null;
+      for (Map.Entry<String, List<String>> e : zones.entrySet()) {
+        List<String> sorted = sortedDistinct(e.getValue());
+        if (copy == null && sorted != e.getValue()) {
+          copy = new HashMap<>(zones);
+        }
+        if (copy != null) {
+          copy.put(e.getKey(), sorted);
+        }
+      }
+      return copy == null ? zones : copy;
     }
 
     private static List<String> sortedDistinct(List<String> zones) {
@@ -144,7 +156,11 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
       List<RegionData> regions = new ArrayList<>(new TreeMap<>(d.regions).values());
       for (RegionData r : regions) {
         collect(r.region(), r.onDemandPriceRegion());
-        r.zones().values().forEach(z -> z.forEach(this::collect));
+        // Sorted: the zone map's own iteration order is unspecified and varies between JVMs, and
+        // the bytes must not.
+        TreeSet<String> zones = new TreeSet<>();
+        r.zones().values().forEach(zones::addAll);
+        zones.forEach(this::collect);
       }
       out.writeInt(MAGIC);
       out.writeInt(FORMAT);
@@ -273,8 +289,10 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
       for (int i = 0; i < nr; i++) {
         String region = str();
         String priceRegion = str();
+        // Immutable maps and lists from the start, so RegionData keeps them without copying.
         int nz = count();
-        Map<String, List<String>> zones = HashMap.newHashMap(nz);
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, List<String>>[] zones = new Map.Entry[nz];
         for (int j = 0; j < nz; j++) {
           String type = str();
           int k = count();
@@ -282,14 +300,17 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
           for (int x = 0; x < k; x++) {
             z[x] = str();
           }
-          zones.put(type, List.of(z));
+          zones[j] = Map.entry(type, List.of(z));
         }
         int np = count();
-        Map<String, Double> prices = HashMap.newHashMap(np);
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, Double>[] prices = new Map.Entry[np];
         for (int j = 0; j < np; j++) {
-          prices.put(str(), in.getDouble());
+          prices[j] = Map.entry(str(), in.getDouble());
         }
-        regions.put(region, new RegionData(region, priceRegion, zones, prices));
+        regions.put(
+            region,
+            new RegionData(region, priceRegion, Map.ofEntries(zones), Map.ofEntries(prices)));
       }
       return new CatalogData(shapes, regions);
     }
@@ -301,7 +322,7 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
       byte[] bytes = in.array();
       for (int i = start; i < start + length; i++) {
         if (bytes[i] < 0) {
-          in.position(start - 2);
+          in.position(start + length);
           return DataInputStream.readUTF(
               new DataInputStream(new ByteArrayInputStream(bytes, start - 2, length + 2)));
         }

@@ -5,7 +5,6 @@ import static dev.karpenter.catalog.WellKnownLabels.*;
 import dev.karpenter.catalog.NodeClassSettings.AmiFamily;
 import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.scheduling.Resources;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,9 +49,7 @@ final class InstanceTypeResolver {
   }
 
   static Map<String, String> labels(InstanceShape s, String region, AmiFamily family) {
-    // Collected as entries and built once: one hash table per type instead of a HashMap and its
-    // copy.
-    LabelEntries l = new LabelEntries();
+    LabelMap.Builder l = new LabelMap.Builder();
     l.put(INSTANCE_TYPE, s.name());
     l.put(ARCH, s.arch());
     l.put(OS, family.windows() ? "windows" : "linux");
@@ -66,7 +63,7 @@ final class InstanceTypeResolver {
     l.put(INSTANCE_TENANCY, "default");
     l.put(INSTANCE_ENCRYPTION_IN_TRANSIT_SUPPORTED, Boolean.toString(s.encryptionInTransit()));
     l.put(NITRO_SANDBOX, Boolean.toString(s.nitroEnclaves()));
-    l.putIfPresent(INSTANCE_HYPERVISOR, s.hypervisor());
+    putIfPresent(l, INSTANCE_HYPERVISOR, s.hypervisor());
     String[] categoryGeneration = categoryAndGeneration(s.name());
     if (categoryGeneration != null) {
       l.put(INSTANCE_CATEGORY, categoryGeneration[0]);
@@ -78,11 +75,11 @@ final class InstanceTypeResolver {
       l.put(INSTANCE_SIZE, parts[1]);
     }
     l.put(INSTANCE_CAPABILITY_FLEX, Boolean.toString(parts[0].contains("-flex")));
-    l.putIfPresent(INSTANCE_LOCAL_NVME, s.localNvmeGb());
-    l.putIfPresent(INSTANCE_NETWORK_BANDWIDTH, s.networkBandwidthMbps());
-    l.putIfPresent(INSTANCE_EBS_BANDWIDTH, s.ebsBandwidthMbps());
-    l.putIfPresent(INSTANCE_CPU_MANUFACTURER, s.cpuManufacturer());
-    l.putIfPresent(INSTANCE_CPU_SUSTAINED_CLOCK_SPEED_MHZ, s.clockSpeedMhz());
+    putIfPresent(l, INSTANCE_LOCAL_NVME, s.localNvmeGb());
+    putIfPresent(l, INSTANCE_NETWORK_BANDWIDTH, s.networkBandwidthMbps());
+    putIfPresent(l, INSTANCE_EBS_BANDWIDTH, s.ebsBandwidthMbps());
+    putIfPresent(l, INSTANCE_CPU_MANUFACTURER, s.cpuManufacturer());
+    putIfPresent(l, INSTANCE_CPU_SUSTAINED_CLOCK_SPEED_MHZ, s.clockSpeedMhz());
     // GPU labels only describe a single GPU model; mixed GPU types leave them DoesNotExist.
     if (s.gpus().size() == 1) {
       InstanceShape.Gpu g = s.gpus().get(0);
@@ -103,29 +100,7 @@ final class InstanceTypeResolver {
       l.put(INSTANCE_ACCELERATOR_MANUFACTURER, "aws");
       l.put(INSTANCE_ACCELERATOR_COUNT, Integer.toString(d.count()));
     }
-    return l.toMap();
-  }
-
-  /** At most one entry per well-known key, so the array never grows past their count. */
-  private static final class LabelEntries {
-    @SuppressWarnings("unchecked")
-    private final Map.Entry<String, String>[] entries = new Map.Entry[WellKnownLabels.ALL.size()];
-
-    private int size;
-
-    void put(String key, String value) {
-      entries[size++] = Map.entry(key, value);
-    }
-
-    void putIfPresent(String key, Object value) {
-      if (value != null) {
-        put(key, value.toString());
-      }
-    }
-
-    Map<String, String> toMap() {
-      return Map.ofEntries(Arrays.copyOf(entries, size));
-    }
+    return l.build();
   }
 
   static Resources capacity(InstanceShape s, AmiFamily family, NodeClassSettings settings) {
@@ -318,6 +293,12 @@ final class InstanceTypeResolver {
       j++;
     }
     return j == start ? null : new String[] {category, name.substring(start, j)};
+  }
+
+  private static void putIfPresent(LabelMap.Builder l, String key, Object value) {
+    if (value != null) {
+      l.put(key, value.toString());
+    }
   }
 
   static String lowerKebab(String s) {

@@ -30,7 +30,10 @@ public final class SpotPriceEstimate {
 
   /** Estimated spot $/h, rounded to 6 decimals so binary floating point noise never shows. */
   public static double estimate(String instanceType, double onDemandPrice) {
-    double discount = discount(instanceType);
+    return estimate(onDemandPrice, discount(instanceType));
+  }
+
+  static double estimate(double onDemandPrice, double discount) {
     double exact = estimateExactly(onDemandPrice, discount);
     return Double.isNaN(exact) ? estimateWithBigDecimal(onDemandPrice, discount) : exact;
   }
@@ -83,29 +86,22 @@ public final class SpotPriceEstimate {
   }
 
   /**
-   * {@code {unscaled, scale}} of {@code BigDecimal.valueOf(v)}, i.e. of {@link Double#toString},
-   * when that is plain {@code digits.digits} with at most 15 digits; null otherwise.
+   * {@code {unscaled, scale}} of {@code BigDecimal.valueOf(v)}, the shortest decimal that rounds to
+   * {@code v}, for {@code 0 <= v < 1024} with at most 9 decimals; null otherwise. Below 1024 one
+   * ulp times 10^9 is under 0.001, so the rounded {@code v * 10^k} is the only k-decimal candidate,
+   * and the first k whose candidate converts back to {@code v} gives the shortest one (what {@link
+   * Double#toString} prints, without its cost in a cold JVM).
    */
-  private static long[] decimal(double v) {
-    if (!(v >= 0) || Double.isInfinite(v)) {
+  static long[] decimal(double v) {
+    if (!(v >= 0 && v < 1024)) {
       return null;
     }
-    String s = Double.toString(v);
-    int dot = s.indexOf('.');
-    if (dot < 0 || s.length() - 1 > 15) {
-      return null;
-    }
-    long unscaled = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (i == dot) {
-        continue;
+    for (int k = 0; k <= 9; k++) {
+      long m = Math.round(v * POW10[k]);
+      if (m / (double) POW10[k] == v) {
+        return new long[] {m, k};
       }
-      if (c < '0' || c > '9') {
-        return null;
-      }
-      unscaled = unscaled * 10 + (c - '0');
     }
-    return new long[] {unscaled, s.length() - 1 - dot};
+    return null;
   }
 }
