@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The project's main job (README): provisions the local control plane (cached after the first run),
+# builds target/karpenter.jar and runs `karpenter demo`, which starts the control plane, installs the
+# CRDs, applies the GPU guide's NodePools/EC2NodeClasses and sample workloads, runs the operator on
+# the simulated cloud, prints the timeline and cleans up. Extra arguments go to demo, e.g. -o json.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+if [ -z "${JAVA_HOME:-}" ] && [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]; then
+  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+fi
+[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] || die "set JAVA_HOME to a JDK 21 or newer"
+export PATH=$JAVA_HOME/bin:$PATH
+
+"$here/provision.sh" k8s >&2
+cd "$here/.."
+if [ ! -f target/karpenter.jar ] || [ -n "$(find src pom.xml -newer target/karpenter.jar -print -quit)" ]; then
+  log "building target/karpenter.jar"
+  ./mvnw -B -q -DskipTests package >&2
+fi
+exec bin/karpenter demo "$@"
