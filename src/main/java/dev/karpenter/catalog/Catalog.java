@@ -1,0 +1,197 @@
+package dev.karpenter.catalog;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The EC2 instance types of one region, with labels, capacity, allocatable and offerings, as
+ * Karpenter's AWS provider computes them. Immutable and safe to share; {@link #load(String)} parses
+ * the embedded resource once per process.
+ */
+public final class Catalog {
+  private static volatile CatalogData embedded;
+  private static final Map<String, Catalog> LOADED = new ConcurrentHashMap<>();
+
+  private final String region;
+  private final CatalogData.RegionData regionData;
+  private final Map<String, InstanceShape> shapes;
+  // type -> zone -> USD/h from DescribeSpotPriceHistory; empty means spot prices are estimates.
+  private final Map<String, Map<String, Double>> liveSpotPrices;
+  private final Map<NodeClassSettings, List<InstanceType>> byInstanceSettings =
+      new ConcurrentHashMap<>();
+  private final List<InstanceType> defaults;
+  private final Map<String, InstanceType> defaultsByName;
+
+  private Catalog(
+      String region, CatalogData data, Map<String, Map<String, Double>> liveSpotPrices) {
+    this.region = region;
+    this.regionData = data.regions().get(region);
+    Map<String, InstanceShape> m = new HashMap<>();
+    data.shapes().forEach(s -> m.put(s.name(), s));
+    this.shapes = m;
+    this.liveSpotPrices = Map.copyOf(liveSpotPrices);
+    this.defaults = instanceTypes(NodeClassSettings.DEFAULT);
+    Map<String, InstanceType> byName = new HashMap<>();
+    defaults.forEach(t -> byName.put(t.name(), t));
+    this.defaultsByName = byName;
+  }
+
+  /**
+   * The embedded catalog for {@code region}.
+   *
+   * @throws IllegalArgumentException naming the known regions when {@code region} is not one
+   */
+  public static Catalog load(String region) {
+    Catalog c = LOADED.get(region);
+    if (c != null) {
+      return c;
+    }
+    CatalogData data = embedded();
+    if (!data.regions().containsKey(region)) {
+      throw new IllegalArgumentException(
+          "unknown region '"
+              + region
+              + "': the embedded catalog has "
+              + String.join(", ", new TreeSet<>(data.regions().keySet())));
+    }
+    return LOADED.computeIfAbsent(region, r -> new Catalog(r, data, Map.of()));
+  }
+
+  /** A catalog over data that did not come from the embedded resource (e.g. a live refresh). */
+  public static Catalog of(CatalogData data, String region) {
+    if (!data.regions().containsKey(region)) {
+      throw new IllegalArgumentException(
+          "unknown region '"
+              + region
+              + "': the data has "
+              + String.join(", ", new TreeSet<>(data.regions().keySet())));
+    }
+    return new Catalog(region, data, Map.of());
+  }
+
+  /** Regions the embedded catalog covers. */
+  public static List<String> regions() {
+    return List.copyOf(new TreeSet<>(embedded().regions().keySet()));
+  }
+
+  private static CatalogData embedded() {
+    CatalogData d = embedded;
+    if (d == null) {
+      synchronized (Catalog.class) {
+        d = embedded;
+        if (d == null) {
+          try (InputStream in = Catalog.class.getResourceAsStream(CatalogData.RESOURCE)) {
+            if (in == null) {
+              throw new IllegalStateException(
+                  "embedded catalog " + CatalogData.RESOURCE + " is missing from the classpath");
+            }
+            d = CatalogData.read(in);
+          } catch (IOException e) {
+            throw new UncheckedIOException("reading " + CatalogData.RESOURCE, e);
+          }
+          embedded = d;
+        }
+      }
+    }
+    return d;
+  }
+
+  /**
+   * A copy whose spot offerings use observed prices (type -> zone -> USD/h, e.g. from
+   * DescribeSpotPriceHistory) instead of the offline estimate; spot offerings without an observed
+   * price become unavailable, as Karpenter treats offerings without a price.
+   */
+  public Catalog withSpotPrices(Map<String, Map<String, Double>> spotPrices) {
+    Map<String, Map<String, Double>> copy = new HashMap<>();
+    spotPrices.forEach((k, v) -> copy.put(k, Map.copyOf(v)));
+    return new Catalog(
+        region, new CatalogData(List.copyOf(shapes.values()), Map.of(region, regionData)), copy);
+  }
+
+  public String region() {
+    return region;
+  }
+
+  /** Instance types for AL2023 defaults ({@link NodeClassSettings#DEFAULT}), sorted by name. */
+  public List<InstanceType> instanceTypes() {
+    return defaults;
+  }
+
+  /**
+   * Instance types as an EC2NodeClass with these settings sees them, sorted by name. Types that
+   * cannot run the AMI family (arm64 with Windows) are left out.
+   */
+  public List<InstanceType> instanceTypes(NodeClassSettings settings) {
+    List<InstanceType> cached = byInstanceSettings.get(settings);
+    if (cached != null) {
+      return cached;
+    }
+    List<InstanceType> out = new ArrayList<>(shapes.size());
+    for (InstanceShape s : shapes.values()) {
+      InstanceType t = InstanceTypeResolver.resolve(s, region, offerings(s), settings);
+      if (t != null) {
+        out.add(t);
+      }
+    }
+    out.sort((a, b) -> a.name().compareTo(b.name()));
+    List<InstanceType> result = Collections.unmodifiableList(out);
+    byInstanceSettings.putIfAbsent(settings, result);
+    return result;
+  }
+
+  /** The instance type with AL2023 defaults. */
+  public Optional<InstanceType> get(String name) {
+    return Optional.ofNullable(defaultsByName.get(name));
+  }
+
+  /** The DescribeInstanceTypes facts behind an instance type. */
+  public Optional<InstanceShape> shape(String name) {
+    return Optional.ofNullable(shapes.get(name));
+  }
+
+  /**
+   * Whether an offering's price is an estimate rather than a published or observed price: spot
+   * prices offline, and on-demand prices copied from another region's price list.
+   */
+  public boolean isPriceEstimated(Offering o) {
+    if (o.capacityType().equals("spot")) {
+      return liveSpotPrices.isEmpty();
+    }
+    return regionData.onDemandPricesEstimated();
+  }
+
+  /** The region whose public price list the on-demand prices come from. */
+  public String onDemandPriceRegion() {
+    return regionData.onDemandPriceRegion();
+  }
+
+  private List<Offering> offerings(InstanceShape s) {
+    List<String> zones = regionData.zones().getOrDefault(s.name(), List.of());
+    Double od = regionData.onDemandPrices().get(s.name());
+    List<Offering> out = new ArrayList<>();
+    for (String zone : zones) {
+      if (s.usageClasses().contains("spot")) {
+        Double spot;
+        if (liveSpotPrices.isEmpty()) {
+          spot = od == null ? null : SpotPriceEstimate.estimate(s.name(), od);
+        } else {
+          spot = liveSpotPrices.getOrDefault(s.name(), Map.of()).get(zone);
+        }
+        out.add(new Offering(zone, "spot", spot == null ? 0 : spot, spot != null));
+      }
+      if (s.usageClasses().contains("on-demand")) {
+        out.add(new Offering(zone, "on-demand", od == null ? 0 : od, od != null));
+      }
+    }
+    return out;
+  }
+}
