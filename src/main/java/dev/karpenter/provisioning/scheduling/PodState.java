@@ -1,0 +1,196 @@
+package dev.karpenter.provisioning.scheduling;
+
+import dev.karpenter.scheduling.Pods;
+import dev.karpenter.scheduling.Requirements;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodAffinityTerm;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PreferredSchedulingTerm;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.WeightedPodAffinityTerm;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A pending pod and what is still asked of it. Preferences start out as requirements, as in
+ * Karpenter, and {@link #relax()} drops them one at a time in Karpenter's order.
+ */
+final class PodState {
+  final Pod pod;
+  final String key;
+  final String namespace;
+  final Map<String, String> labels;
+  final long[] requests;
+  final long cpu;
+  final long memory;
+  final List<Toleration> tolerations;
+  final List<String> hostPorts;
+  final String created;
+
+  private final Requirements nodeSelector;
+  private final List<Requirements> requiredTerms = new ArrayList<>();
+  private final List<Requirements> preferredNode = new ArrayList<>();
+  final List<PodAffinityTerm> requiredAffinity;
+  final List<PodAffinityTerm> requiredAntiAffinity;
+  final List<PodAffinityTerm> preferredAffinity = new ArrayList<>();
+  final List<PodAffinityTerm> preferredAntiAffinity = new ArrayList<>();
+  final List<TopologySpreadConstraint> spreads = new ArrayList<>();
+  boolean toleratePreferNoSchedule;
+  private Requirements current;
+  List<Topology.Constraint> constraints;
+  List<Topology.Group> matchedBy;
+
+  PodState(Pod pod, ResourceIndex index, boolean ignorePreferences) {
+    this.pod = pod;
+    String ns = pod.getMetadata().getNamespace();
+    this.namespace = ns == null || ns.isEmpty() ? "default" : ns;
+    this.key = namespace + "/" + pod.getMetadata().getName();
+    this.labels =
+        pod.getMetadata().getLabels() == null ? Map.of() : Map.copyOf(pod.getMetadata().getLabels());
+    PodSpec spec = pod.getSpec();
+    dev.karpenter.scheduling.Resources r = Pods.requests(spec);
+    this.requests = index.vector(r);
+    this.cpu = r.get("cpu");
+    this.memory = r.get("memory");
+    this.tolerations = Pods.nullSafe(spec.getTolerations());
+    this.hostPorts = Pods.hostPorts(spec);
+    this.created =
+        pod.getMetadata().getCreationTimestamp() == null
+            ? ""
+            : pod.getMetadata().getCreationTimestamp();
+    this.nodeSelector =
+        spec.getNodeSelector() == null
+            ? Requirements.NONE
+            : Requirements.fromLabels(spec.getNodeSelector());
+    Affinity a = spec.getAffinity();
+    List<PodAffinityTerm> reqAff = List.of();
+    List<PodAffinityTerm> reqAnti = List.of();
+    if (a != null && a.getNodeAffinity() != null) {
+      var na = a.getNodeAffinity();
+      if (na.getRequiredDuringSchedulingIgnoredDuringExecution() != null) {
+        for (NodeSelectorTerm t :
+            Pods.nullSafe(
+                na.getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms())) {
+          requiredTerms.add(Pods.term(t));
+        }
+      }
+      if (!ignorePreferences) {
+        List<PreferredSchedulingTerm> pref =
+            new ArrayList<>(
+                Pods.nullSafe(na.getPreferredDuringSchedulingIgnoredDuringExecution()));
+        pref.sort(Comparator.comparingInt((PreferredSchedulingTerm p) -> -p.getWeight()));
+        for (PreferredSchedulingTerm p : pref) {
+          preferredNode.add(Pods.term(p.getPreference()));
+        }
+      }
+    }
+    if (a != null && a.getPodAffinity() != null) {
+      reqAff = Pods.nullSafe(a.getPodAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+      if (!ignorePreferences) {
+        preferredAffinity.addAll(
+            byWeight(a.getPodAffinity().getPreferredDuringSchedulingIgnoredDuringExecution()));
+      }
+    }
+    if (a != null && a.getPodAntiAffinity() != null) {
+      reqAnti =
+          Pods.nullSafe(a.getPodAntiAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+      if (!ignorePreferences) {
+        preferredAntiAffinity.addAll(
+            byWeight(a.getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution()));
+      }
+    }
+    this.requiredAffinity = List.copyOf(reqAff);
+    this.requiredAntiAffinity = List.copyOf(reqAnti);
+    for (TopologySpreadConstraint c : Pods.nullSafe(spec.getTopologySpreadConstraints())) {
+      if (ignorePreferences && "ScheduleAnyway".equals(c.getWhenUnsatisfiable())) {
+        continue;
+      }
+      spreads.add(c);
+    }
+    if (requiredTerms.isEmpty()) {
+      requiredTerms.add(Requirements.NONE);
+    }
+    recompute();
+  }
+
+  private static List<PodAffinityTerm> byWeight(List<WeightedPodAffinityTerm> terms) {
+    List<WeightedPodAffinityTerm> sorted = new ArrayList<>(Pods.nullSafe(terms));
+    sorted.sort(Comparator.comparingInt((WeightedPodAffinityTerm w) -> -w.getWeight()));
+    List<PodAffinityTerm> out = new ArrayList<>();
+    for (WeightedPodAffinityTerm w : sorted) {
+      out.add(w.getPodAffinityTerm());
+    }
+    return out;
+  }
+
+  private void recompute() {
+    Requirements r = nodeSelector.and(requiredTerms.get(0));
+    if (!preferredNode.isEmpty()) {
+      r = r.and(preferredNode.get(0));
+    }
+    current = r;
+    constraints = null;
+  }
+
+  /** nodeSelector, the first remaining required term and the heaviest remaining preference. */
+  Requirements requirements() {
+    return current;
+  }
+
+  /** Required node-affinity terms only (for counting eligible spread domains). */
+  Requirements requiredRequirements() {
+    return nodeSelector.and(requiredTerms.get(0));
+  }
+
+  boolean hasTopology() {
+    return !requiredAffinity.isEmpty()
+        || !requiredAntiAffinity.isEmpty()
+        || !preferredAffinity.isEmpty()
+        || !preferredAntiAffinity.isEmpty()
+        || !spreads.isEmpty();
+  }
+
+  /**
+   * Drops one preference in Karpenter's order; returns what was relaxed, or null when nothing is
+   * left to relax.
+   */
+  String relax() {
+    if (requiredTerms.size() > 1) {
+      requiredTerms.remove(0);
+      recompute();
+      return "required node affinity term";
+    }
+    if (!preferredAffinity.isEmpty()) {
+      preferredAffinity.remove(0);
+      constraints = null;
+      return "preferred pod affinity";
+    }
+    if (!preferredAntiAffinity.isEmpty()) {
+      preferredAntiAffinity.remove(0);
+      constraints = null;
+      return "preferred pod anti-affinity";
+    }
+    if (!preferredNode.isEmpty()) {
+      preferredNode.remove(0);
+      recompute();
+      return "preferred node affinity";
+    }
+    for (int i = 0; i < spreads.size(); i++) {
+      if ("ScheduleAnyway".equals(spreads.get(i).getWhenUnsatisfiable())) {
+        spreads.remove(i);
+        constraints = null;
+        return "ScheduleAnyway topology spread";
+      }
+    }
+    if (!toleratePreferNoSchedule) {
+      toleratePreferNoSchedule = true;
+      return "PreferNoSchedule taints";
+    }
+    return null;
+  }
+}
