@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "A Karpenter-compatible node autoscaler for GPU and Neuron workloads.",
     subcommands = {
       VersionCommand.class,
+      BenchCommand.class,
       CatalogCommand.class,
       CommandLine.HelpCommand.class,
     })

@@ -5,10 +5,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One node-selector requirement in normal form, so that every operator intersects with every
- * other: a value set that is either the allowed values ({@code complement=false}) or the excluded
- * values ({@code complement=true}), optional exclusive integer bounds, and whether a node without
- * the label satisfies it.
+ * One node-selector requirement in normal form, so that every operator intersects with every other:
+ * a value set that is either the allowed values ({@code complement=false}) or the excluded values
+ * ({@code complement=true}), optional exclusive integer bounds, and whether a node without the
+ * label satisfies it.
  *
  * <p>In = {values}; NotIn = complement of {values}, absent allowed; Exists = complement of {};
  * DoesNotExist = {} with absent allowed; Gt/Lt/Gte/Lte = complement of {} with bounds.
@@ -195,10 +195,16 @@ public record Requirement(
   }
 
   private static Long max(Long a, Long b) {
-    return a == null ? b : b == null ? a : Math.max(a, b);
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    return Long.valueOf(Math.max(a, b));
   }
 
   private static Long min(Long a, Long b) {
-    return a == null ? b : b == null ? a : Math.min(a, b);
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    return Long.valueOf(Math.min(a, b));
   }
 }

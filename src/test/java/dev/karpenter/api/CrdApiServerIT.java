@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.karpenter.api.aws.v1.EC2NodeClass;
 import dev.karpenter.api.v1.NodePool;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
+import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.TestFactory;
 @EnableKubeAPIServer
 class CrdApiServerIT {
   static KubernetesClient client;
+  @KubeConfig static String kubeConfigYaml;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @BeforeAll
@@ -55,6 +57,7 @@ class CrdApiServerIT {
             .waitUntilCondition(
                 c ->
                     c.getStatus() != null
+                        && c.getStatus().getConditions() != null
                         && c.getStatus().getConditions().stream()
                             .anyMatch(
                                 x ->
@@ -185,6 +188,55 @@ class CrdApiServerIT {
                           message.contains(e.message()),
                           f.getFileName() + ": expected '" + e.message() + "' in: " + message);
                     }));
+  }
+
+  @Test
+  void kubectlShowsKarpenterColumnsAndFieldDescriptions() throws Exception {
+    JsonNode np = Manifests.documents(Manifests.GPU_GUIDE.resolve("02-gpu-nodepools.yaml")).get(0);
+    create(np);
+    try {
+      String table = kubectl("get", "nodepools");
+      String header = table.lines().findFirst().orElseThrow();
+      assertEquals(
+          List.of("NAME", "NODECLASS", "NODES", "READY", "AGE"),
+          List.of(header.trim().split("\\s+")));
+      assertTrue(table.contains("gpu-general") && table.contains("gpu-optimized"), table);
+      String wide = kubectl("get", "nodepools", "-o", "wide").lines().findFirst().orElseThrow();
+      assertEquals(
+          List.of("NAME", "NODECLASS", "NODES", "READY", "AGE", "WEIGHT", "CPU", "MEMORY"),
+          List.of(wide.trim().split("\\s+")));
+      String claims = kubectl("get", "nodeclaims").trim();
+      assertEquals("No resources found", claims);
+      String explain = kubectl("explain", "nodepool.spec.disruption.budgets");
+      assertTrue(explain.contains("most nodes that may be disrupted at once"), explain);
+      assertTrue(explain.contains("cron expression in UTC"), explain);
+      assertTrue(kubectl("get", "ec2nc").contains("No resources found"));
+      assertTrue(kubectl("get", "karpenter").contains("gpu-general"));
+    } finally {
+      delete(np);
+    }
+  }
+
+  /** Runs the kubectl that kube-api-test uses against this API server; returns stdout+stderr. */
+  static String kubectl(String... args) throws Exception {
+    Path kubeconfig = Files.createTempFile("kubeconfig", ".yaml");
+    Files.writeString(kubeconfig, kubeConfigYaml);
+    Path bin =
+        Path.of(
+            System.getProperty("user.home"),
+            ".kubeapitest/k8s",
+            System.getenv().getOrDefault("KUBE_API_TEST_API_SERVER_VERSION", "1.33.13")
+                + "-linux-amd64",
+            "kubectl");
+    List<String> cmd =
+        new ArrayList<>(List.of(bin.toString(), "--kubeconfig", kubeconfig.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    Files.deleteIfExists(kubeconfig);
+    return out;
   }
 
   /** Creates the object, expecting a rejection; returns the API server's message. */

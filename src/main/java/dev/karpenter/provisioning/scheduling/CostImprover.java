@@ -17,10 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes a packed plan cheaper. First-fit-decreasing keeps packing a NodeClaim while any instance
  * type still fits, which tends towards one large node; here each planned NodeClaim is re-packed
- * greedily into the set of nodes (of the same NodePool and requirements) with the lowest price
- * per packed pod, and the re-pack replaces it when the total price drops. Splitting a node never
- * breaks zone, anti-affinity or spread constraints; nodes with hostname pod affinity are left as
- * they are.
+ * greedily into the set of nodes (of the same NodePool and requirements) with the lowest price per
+ * packed pod, and the re-pack replaces it when the total price drops. Splitting a node never breaks
+ * zone, anti-affinity or spread constraints; nodes with hostname pod affinity are left as they are.
  */
 final class CostImprover {
   private static final Logger LOG = LoggerFactory.getLogger(CostImprover.class);
@@ -71,7 +70,10 @@ final class CostImprover {
     sim.claims.clear();
     sim.claims.addAll(out);
     if (saved > 0) {
-      LOG.debug("cost improver saved ${}/h{}", String.format("%.4f", saved), timedOut ? " (budget exhausted)" : "");
+      LOG.debug(
+          "cost improver saved ${}/h{}",
+          String.format("%.4f", saved),
+          timedOut ? " (budget exhausted)" : "");
     }
   }
 
@@ -103,7 +105,9 @@ final class CostImprover {
         continue;
       }
       Offering o =
-          spot ? pi.types[t].cheapest(zone, Requirement.in(Labels.CAPACITY_TYPE, Labels.SPOT)) : null;
+          spot
+              ? pi.types[t].cheapest(zone, Requirement.in(Labels.CAPACITY_TYPE, Labels.SPOT))
+              : null;
       if (o == null) {
         o = pi.types[t].cheapest(zone, ct);
       }
@@ -158,7 +162,8 @@ final class CostImprover {
         }
       }
       Simulation.Claim s =
-          sim.new Claim(pi, c.requirements, fit.stream().mapToInt(Integer::intValue).toArray(), req);
+          sim
+          .new Claim(pi, c.requirements, fit.stream().mapToInt(Integer::intValue).toArray(), req);
       s.pods.addAll(bestPods);
       s.ports.addAll(ports);
       out.add(s);

@@ -44,6 +44,8 @@ final class PodState {
   private Requirements current;
   List<Topology.Constraint> constraints;
   List<Topology.Group> matchedBy;
+  List<String> keys;
+  List<Topology.Constraint> keysFor;
 
   PodState(Pod pod, ResourceIndex index, boolean ignorePreferences) {
     this.pod = pod;
@@ -51,7 +53,9 @@ final class PodState {
     this.namespace = ns == null || ns.isEmpty() ? "default" : ns;
     this.key = namespace + "/" + pod.getMetadata().getName();
     this.labels =
-        pod.getMetadata().getLabels() == null ? Map.of() : Map.copyOf(pod.getMetadata().getLabels());
+        pod.getMetadata().getLabels() == null
+            ? Map.of()
+            : Map.copyOf(pod.getMetadata().getLabels());
     PodSpec spec = pod.getSpec();
     dev.karpenter.scheduling.Resources r = Pods.requests(spec);
     this.requests = index.vector(r);
@@ -81,8 +85,7 @@ final class PodState {
       }
       if (!ignorePreferences) {
         List<PreferredSchedulingTerm> pref =
-            new ArrayList<>(
-                Pods.nullSafe(na.getPreferredDuringSchedulingIgnoredDuringExecution()));
+            new ArrayList<>(Pods.nullSafe(na.getPreferredDuringSchedulingIgnoredDuringExecution()));
         pref.sort(Comparator.comparingInt((PreferredSchedulingTerm p) -> -p.getWeight()));
         for (PreferredSchedulingTerm p : pref) {
           preferredNode.add(Pods.term(p.getPreference()));
@@ -90,7 +93,8 @@ final class PodState {
       }
     }
     if (a != null && a.getPodAffinity() != null) {
-      reqAff = Pods.nullSafe(a.getPodAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
+      reqAff =
+          Pods.nullSafe(a.getPodAffinity().getRequiredDuringSchedulingIgnoredDuringExecution());
       if (!ignorePreferences) {
         preferredAffinity.addAll(
             byWeight(a.getPodAffinity().getPreferredDuringSchedulingIgnoredDuringExecution()));

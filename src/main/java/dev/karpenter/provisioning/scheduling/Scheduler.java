@@ -62,9 +62,9 @@ public final class Scheduler {
   }
 
   /**
-   * The consolidation question: can {@code pods} (of the nodes being removed) all fit on the
-   * nodes of {@code remaining}, plus at most one new node that launches strictly cheaper than
-   * {@code newNodePriceCeiling}? Uses the same engine as provisioning.
+   * The consolidation question: can {@code pods} (of the nodes being removed) all fit on the nodes
+   * of {@code remaining}, plus at most one new node that launches strictly cheaper than {@code
+   * newNodePriceCeiling}? Uses the same engine as provisioning.
    */
   public Reschedule canReschedule(
       List<Pod> pods, SchedulingInput remaining, double newNodePriceCeiling) {

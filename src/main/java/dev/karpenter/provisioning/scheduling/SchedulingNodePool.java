@@ -77,7 +77,6 @@ public record SchedulingNodePool(
   public Requirements effectiveRequirements() {
     return requirements
         .and(Requirements.fromLabels(labels))
-        .and(
-            Requirements.fromLabels(Map.of(dev.karpenter.scheduling.Labels.NODEPOOL, name)));
+        .and(Requirements.fromLabels(Map.of(dev.karpenter.scheduling.Labels.NODEPOOL, name)));
   }
 }

@@ -106,7 +106,8 @@ final class Simulation {
       this.requirements = pool.effectiveRequirements();
       List<TypeInfo> ts = new ArrayList<>();
       for (InstanceType it : pool.instanceTypes()) {
-        TypeInfo t = typeInfos.computeIfAbsent(it, k -> new TypeInfo(k, input.unavailableOfferings()));
+        TypeInfo t =
+            typeInfos.computeIfAbsent(it, k -> new TypeInfo(k, input.unavailableOfferings()));
         if (!t.offerings.isEmpty() && compatible(t, requirements)) {
           ts.add(t);
         }
@@ -202,7 +203,9 @@ final class Simulation {
               : Requirements.fromLabels(spec.getNodeSelector());
       if (spec.getAffinity() != null
           && spec.getAffinity().getNodeAffinity() != null
-          && spec.getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+          && spec.getAffinity()
+                  .getNodeAffinity()
+                  .getRequiredDuringSchedulingIgnoredDuringExecution()
               != null) {
         var terms =
             spec.getAffinity()
@@ -359,8 +362,7 @@ final class Simulation {
           domains.put(g.key, d);
         }
       }
-      topology.record(
-          q.namespace, q.labels, topology.matchedBy(q), topology.ownedAnti(q), domains);
+      topology.record(q.namespace, q.labels, topology.matchedBy(q), topology.ownedAnti(q), domains);
     }
   }
 
@@ -369,14 +371,17 @@ final class Simulation {
     Requirement ct = pi.requirements.get(Labels.CAPACITY_TYPE);
     for (TypeInfo t : pi.types) {
       for (Offering o : t.offerings) {
-        if ((zone == null || zone.matches(o.zone())) && (ct == null || ct.matches(o.capacityType()))) {
+        if ((zone == null || zone.matches(o.zone()))
+            && (ct == null || ct.matches(o.capacityType()))) {
           topology.addDomain(Labels.ZONE, o.zone());
           topology.addDomain(Labels.CAPACITY_TYPE, o.capacityType());
         }
       }
     }
     for (Requirement r : pi.requirements.all()) {
-      if (!r.complement() && !r.key().equals(Labels.ZONE) && !r.key().equals(Labels.CAPACITY_TYPE)) {
+      if (!r.complement()
+          && !r.key().equals(Labels.ZONE)
+          && !r.key().equals(Labels.CAPACITY_TYPE)) {
         for (String v : r.values()) {
           topology.addDomain(r.key(), v);
         }
@@ -486,7 +491,8 @@ final class Simulation {
         }
         continue;
       }
-      if (topology.allowed(p, key, List.of(d), key.equals(Labels.HOSTNAME), new StringBuilder())
+      if (topology
+          .allowed(p, key, List.of(d), key.equals(Labels.HOSTNAME), new StringBuilder())
           .isEmpty()) {
         return false;
       }
@@ -522,6 +528,9 @@ final class Simulation {
       }
     }
     if (conflicts(p.hostPorts, c.ports)) {
+      return false;
+    }
+    if (topology.hostnameBlocked(p, c.hostname)) {
       return false;
     }
     if (Pods.untolerated(p.tolerations, c.pool.pool.taints(), !p.toleratePreferNoSchedule)
@@ -586,8 +595,8 @@ final class Simulation {
   }
 
   /**
-   * Narrows requirements by topology, filters instance types by requirements, resources, limits
-   * and minValues.
+   * Narrows requirements by topology, filters instance types by requirements, resources, limits and
+   * minValues.
    */
   private Placement place(
       PodState p,
@@ -617,8 +626,7 @@ final class Simulation {
           continue;
         }
         StringBuilder why = new StringBuilder();
-        List<String> allowed =
-            topology.allowed(p, key, options, key.equals(Labels.HOSTNAME), why);
+        List<String> allowed = topology.allowed(p, key, options, key.equals(Labels.HOSTNAME), why);
         if (allowed.isEmpty()) {
           return Placement.fail(why + " cannot be satisfied");
         }
@@ -713,11 +721,7 @@ final class Simulation {
   private List<String> domainOptions(PoolInfo pi, Requirements req, int[] cands, String key) {
     Requirement r = req.get(key);
     if (r != null && r.singleValue() != null) {
-      if (key.equals(Labels.ZONE) || key.equals(Labels.CAPACITY_TYPE)) {
-        return offered(pi, req, cands, key).contains(r.singleValue())
-            ? List.of(r.singleValue())
-            : List.of();
-      }
+      // Whether an offering exists there is checked when instance types are filtered.
       return List.of(r.singleValue());
     }
     Set<String> universe;

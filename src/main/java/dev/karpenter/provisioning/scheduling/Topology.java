@@ -17,7 +17,8 @@ import java.util.TreeSet;
 
 /**
  * Counts of matching pods per topology domain (zone, hostname, capacity type or any node label) for
- * every spread, affinity and anti-affinity term in the batch, shared by all pods with the same term.
+ * every spread, affinity and anti-affinity term in the batch, shared by all pods with the same
+ * term.
  */
 final class Topology {
   enum Kind {
@@ -133,7 +134,8 @@ final class Topology {
 
   private void addTerms(PodState p, List<PodAffinityTerm> terms, Kind kind, List<Constraint> out) {
     for (PodAffinityTerm t : terms) {
-      Group g = group(kind, t.getTopologyKey(), namespaces(p.namespace, t), t.getLabelSelector(), 0, 0);
+      Group g =
+          group(kind, t.getTopologyKey(), namespaces(p.namespace, t), t.getLabelSelector(), 0, 0);
       out.add(new Constraint(g, g.selects(p.namespace, p.labels)));
     }
   }
@@ -171,7 +173,13 @@ final class Topology {
     List<Group> out = new ArrayList<>();
     for (PodAffinityTerm t : terms) {
       out.add(
-          group(Kind.ANTI_AFFINITY, t.getTopologyKey(), namespaces(namespace, t), t.getLabelSelector(), 0, 0));
+          group(
+              Kind.ANTI_AFFINITY,
+              t.getTopologyKey(),
+              namespaces(namespace, t),
+              t.getLabelSelector(),
+              0,
+              0));
     }
     return out;
   }
@@ -278,15 +286,47 @@ final class Topology {
   }
 
   /** Keys on which the pod has constraints or is counted. */
-  Set<String> keys(PodState p) {
-    Set<String> keys = new TreeSet<>();
+  List<String> keys(PodState p) {
+    if (p.keys == null || p.keysFor != constraints(p)) {
+      Set<String> keys = new TreeSet<>();
+      for (Constraint c : constraints(p)) {
+        keys.add(c.group().key);
+      }
+      for (Group g : matchedBy(p)) {
+        keys.add(g.key);
+      }
+      p.keys = List.copyOf(keys);
+      p.keysFor = constraints(p);
+    }
+    return p.keys;
+  }
+
+  /** Cheap early rejection: the pod may not join the node named {@code hostname}. */
+  boolean hostnameBlocked(PodState p, String hostname) {
     for (Constraint c : constraints(p)) {
-      keys.add(c.group().key);
+      Group g = c.group();
+      if (!g.key.equals(Labels.HOSTNAME)) {
+        continue;
+      }
+      int n = g.counts.getOrDefault(hostname, 0);
+      if (g.kind == Kind.ANTI_AFFINITY && n > 0) {
+        return true;
+      }
+      if (g.kind == Kind.SPREAD && n + (c.selfMatch() ? 1 : 0) > g.maxSkew) {
+        return true;
+      }
+      if (g.kind == Kind.AFFINITY && g.total > 0 && n == 0) {
+        return true;
+      }
     }
     for (Group g : matchedBy(p)) {
-      keys.add(g.key);
+      if (g.kind == Kind.ANTI_AFFINITY
+          && g.key.equals(Labels.HOSTNAME)
+          && g.owners.getOrDefault(hostname, 0) > 0) {
+        return true;
+      }
     }
-    return keys;
+    return false;
   }
 
   /** Keys on which the pod itself is constrained (as opposed to only being counted). */
@@ -307,7 +347,14 @@ final class Topology {
   List<Group> ownedAnti(PodState p) {
     List<Group> out = new ArrayList<>();
     for (PodAffinityTerm t : p.requiredAntiAffinity) {
-      out.add(group(Kind.ANTI_AFFINITY, t.getTopologyKey(), namespaces(p.namespace, t), t.getLabelSelector(), 0, 0));
+      out.add(
+          group(
+              Kind.ANTI_AFFINITY,
+              t.getTopologyKey(),
+              namespaces(p.namespace, t),
+              t.getLabelSelector(),
+              0,
+              0));
     }
     return out;
   }
