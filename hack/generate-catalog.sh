@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates src/main/resources/catalog/catalog.json.gz from the EC2 reference data.
+# Regenerates src/main/resources/catalog/catalog.bin.gz from the EC2 reference data.
 # Usage: hack/generate-catalog.sh [DATA_DIR]   (default: ../shared/data/aws)
 # Same input, same bytes: CatalogGeneratorTest checks the committed file against a regeneration.
 set -euo pipefail
@@ -16,4 +16,4 @@ exec java -cp "$cp" dev.karpenter.cli.Main catalog generate \
   --offerings "us-east-1=$data/offerings-az-us-east-1.json" \
   --offerings "us-west-2=$data/offerings-az-us-west-2.json" \
   --prices "$data/on-demand-prices.json" \
-  --output "$root/src/main/resources/catalog/catalog.json.gz"
+  --output "$root/src/main/resources/catalog/catalog.bin.gz"

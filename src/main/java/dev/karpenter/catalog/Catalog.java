@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The EC2 instance types of one region, with labels, capacity, allocatable and offerings, as
  * Karpenter's AWS provider computes them. Immutable and safe to share; {@link #load(String)} parses
- * the embedded resource once per process.
+ * the embedded resource once per process, and instance types are derived on first use per {@link
+ * NodeClassSettings} and then cached.
  */
 public final class Catalog {
   private static volatile CatalogData embedded;
@@ -28,8 +29,7 @@ public final class Catalog {
   private final Map<String, Map<String, Double>> liveSpotPrices;
   private final Map<NodeClassSettings, List<InstanceType>> byInstanceSettings =
       new ConcurrentHashMap<>();
-  private final List<InstanceType> defaults;
-  private final Map<String, InstanceType> defaultsByName;
+  private volatile Map<String, InstanceType> defaultsByName;
 
   private Catalog(
       String region, CatalogData data, Map<String, Map<String, Double>> liveSpotPrices) {
@@ -39,10 +39,6 @@ public final class Catalog {
     data.shapes().forEach(s -> m.put(s.name(), s));
     this.shapes = m;
     this.liveSpotPrices = Map.copyOf(liveSpotPrices);
-    this.defaults = instanceTypes(NodeClassSettings.DEFAULT);
-    Map<String, InstanceType> byName = new HashMap<>();
-    defaults.forEach(t -> byName.put(t.name(), t));
-    this.defaultsByName = byName;
   }
 
   /**
@@ -123,7 +119,7 @@ public final class Catalog {
 
   /** Instance types for AL2023 defaults ({@link NodeClassSettings#DEFAULT}), sorted by name. */
   public List<InstanceType> instanceTypes() {
-    return defaults;
+    return instanceTypes(NodeClassSettings.DEFAULT);
   }
 
   /**
@@ -143,14 +139,22 @@ public final class Catalog {
       }
     }
     out.sort((a, b) -> a.name().compareTo(b.name()));
-    List<InstanceType> result = Collections.unmodifiableList(out);
-    byInstanceSettings.putIfAbsent(settings, result);
-    return result;
+    List<InstanceType> previous =
+        byInstanceSettings.putIfAbsent(settings, Collections.unmodifiableList(out));
+    return previous != null ? previous : byInstanceSettings.get(settings);
   }
 
   /** The instance type with AL2023 defaults. */
   public Optional<InstanceType> get(String name) {
-    return Optional.ofNullable(defaultsByName.get(name));
+    Map<String, InstanceType> byName = defaultsByName;
+    if (byName == null) {
+      byName = new HashMap<>();
+      for (InstanceType t : instanceTypes()) {
+        byName.put(t.name(), t);
+      }
+      defaultsByName = byName;
+    }
+    return Optional.ofNullable(byName.get(name));
   }
 
   /** The DescribeInstanceTypes facts behind an instance type. */

@@ -5,12 +5,11 @@ import static dev.karpenter.catalog.WellKnownLabels.*;
 import dev.karpenter.catalog.NodeClassSettings.AmiFamily;
 import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.scheduling.Resources;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Derives labels, capacity and kubelet overhead from an {@link InstanceShape} the way the Karpenter
@@ -31,8 +30,6 @@ final class InstanceTypeResolver {
   static final double VM_MEMORY_OVERHEAD_PERCENT = 0.075;
   private static final long MI = 1L << 20;
   private static final long GI = 1L << 30;
-  private static final Pattern INSTANCE_TYPE_SCHEME =
-      Pattern.compile("(^[a-z]+)(-[0-9]+tb)?([0-9]+).*\\.");
 
   private InstanceTypeResolver() {}
 
@@ -53,7 +50,7 @@ final class InstanceTypeResolver {
   }
 
   static Map<String, String> labels(InstanceShape s, String region, AmiFamily family) {
-    Map<String, String> l = new TreeMap<>();
+    Map<String, String> l = new HashMap<>(64);
     l.put(INSTANCE_TYPE, s.name());
     l.put(ARCH, s.arch());
     l.put(OS, family.windows() ? "windows" : "linux");
@@ -68,10 +65,10 @@ final class InstanceTypeResolver {
     l.put(INSTANCE_ENCRYPTION_IN_TRANSIT_SUPPORTED, Boolean.toString(s.encryptionInTransit()));
     l.put(NITRO_SANDBOX, Boolean.toString(s.nitroEnclaves()));
     putIfPresent(l, INSTANCE_HYPERVISOR, s.hypervisor());
-    Matcher m = INSTANCE_TYPE_SCHEME.matcher(s.name());
-    if (m.find()) {
-      l.put(INSTANCE_CATEGORY, m.group(1));
-      l.put(INSTANCE_GENERATION, m.group(3));
+    String[] categoryGeneration = categoryAndGeneration(s.name());
+    if (categoryGeneration != null) {
+      l.put(INSTANCE_CATEGORY, categoryGeneration[0]);
+      l.put(INSTANCE_GENERATION, categoryGeneration[1]);
     }
     String[] parts = s.name().split("\\.");
     if (parts.length == 2) {
@@ -108,7 +105,7 @@ final class InstanceTypeResolver {
   }
 
   static Resources capacity(InstanceShape s, AmiFamily family, NodeClassSettings settings) {
-    Map<String, Long> c = new TreeMap<>();
+    Map<String, Long> c = new HashMap<>(32);
     c.put(CPU, s.vcpus() * 1000L);
     c.put(MEMORY, memoryBytes(s) * 1000L);
     c.put(EPHEMERAL_STORAGE, ephemeralStorageMilli(s, family, settings));
@@ -245,6 +242,41 @@ final class InstanceTypeResolver {
       }
     }
     return n;
+  }
+
+  /**
+   * Karpenter's {@code (^[a-z]+)(-[0-9]+tb)?([0-9]+).*\\.} on the type name: category letters, an
+   * optional memory size such as {@code -3tb}, then the generation digits; null when it does not
+   * match.
+   */
+  static String[] categoryAndGeneration(String name) {
+    int dot = name.indexOf('.');
+    if (dot < 0) {
+      return null;
+    }
+    int i = 0;
+    while (i < dot && name.charAt(i) >= 'a' && name.charAt(i) <= 'z') {
+      i++;
+    }
+    if (i == 0) {
+      return null;
+    }
+    String category = name.substring(0, i);
+    int j = i;
+    if (j < dot && name.charAt(j) == '-') {
+      int k = j + 1;
+      while (k < dot && Character.isDigit(name.charAt(k))) {
+        k++;
+      }
+      if (k > j + 1 && name.startsWith("tb", k) && k + 2 <= dot) {
+        j = k + 2;
+      }
+    }
+    int start = j;
+    while (j < dot && Character.isDigit(name.charAt(j))) {
+      j++;
+    }
+    return j == start ? null : new String[] {category, name.substring(start, j)};
   }
 
   static String lowerKebab(String s) {

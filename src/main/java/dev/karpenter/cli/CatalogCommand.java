@@ -340,7 +340,7 @@ public final class CatalogCommand implements Runnable {
         required = true,
         paramLabel = "FILE",
         description =
-            "Where to write the gzip JSON, e.g. src/main/resources/catalog/catalog.json.gz.")
+            "Where to write the resource, e.g. src/main/resources/catalog/catalog.bin.gz.")
     Path output;
 
     @Override

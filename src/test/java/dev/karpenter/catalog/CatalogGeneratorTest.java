@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CatalogGeneratorTest {
   private static final Path DATA =
       Path.of(System.getProperty("karpenter.awsData", "../shared/data/aws"));
-  private static final Path COMMITTED = Path.of("src/main/resources/catalog/catalog.json.gz");
+  private static final Path COMMITTED = Path.of("src/main/resources/catalog/catalog.bin.gz");
 
   @TempDir Path tmp;
 
@@ -36,7 +36,7 @@ class CatalogGeneratorTest {
                 "us-east-1", List.of(DATA.resolve("offerings-az-us-east-1.json")),
                 "us-west-2", List.of(DATA.resolve("offerings-az-us-west-2.json"))),
             List.of(DATA.resolve("on-demand-prices.json")));
-    Path out = tmp.resolve("catalog.json.gz");
+    Path out = tmp.resolve("catalog.bin.gz");
     CatalogGenerator.write(data, out);
     assertArrayEquals(
         Files.readAllBytes(COMMITTED),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -173,5 +174,17 @@ class LabelsTest {
   @Test
   void bareMetalHasNoHypervisorLabel() {
     assertFalse(labels("m7g.metal").containsKey(INSTANCE_HYPERVISOR));
+  }
+
+  @Test
+  void categoryAndGenerationFollowKarpentersPattern() {
+    assertEquals(
+        List.of("u", "7"),
+        List.of(InstanceTypeResolver.categoryAndGeneration("u7i-12tb.224xlarge")));
+    assertEquals(
+        List.of("p", "6"), List.of(InstanceTypeResolver.categoryAndGeneration("p6-b300.48xlarge")));
+    assertEquals(
+        List.of("hpc", "7"), List.of(InstanceTypeResolver.categoryAndGeneration("hpc7a.96xlarge")));
+    assertEquals(null, InstanceTypeResolver.categoryAndGeneration("weird.large"));
   }
 }
