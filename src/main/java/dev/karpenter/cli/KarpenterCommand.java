@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       VersionCommand.class,
       BenchCommand.class,
       CatalogCommand.class,
+      ControllerCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class KarpenterCommand implements Runnable {
