@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       CatalogCommand.class,
       ControllerCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class KarpenterCommand implements Runnable {

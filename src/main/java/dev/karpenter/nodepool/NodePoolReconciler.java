@@ -162,10 +162,15 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
         && Objects.equals(old.getConditions(), status.getConditions())) {
       return UpdateControl.noUpdate();
     }
-    NodePool fresh = new NodePool();
-    fresh.getMetadata().setName(name);
-    fresh.setStatus(status);
-    return UpdateControl.patchStatus(fresh);
+    client
+        .resources(NodePool.class)
+        .withName(name)
+        .editStatus(
+            p -> {
+              p.setStatus(status);
+              return p;
+            });
+    return UpdateControl.noUpdate();
   }
 
   static String zoneOf(NodeClaim c) {

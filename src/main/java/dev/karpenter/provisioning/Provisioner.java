@@ -227,7 +227,10 @@ public final class Provisioner implements AutoCloseable {
         }
         createdListeners.forEach(l -> l.accept(claim));
       } catch (KubernetesClientException e) {
-        LOG.warn("creating NodeClaim for NodePool {} failed: {}", plan.nodePool(), e.getMessage());
+        LOG.warn(
+            "creating NodeClaim for NodePool {} failed: {}",
+            plan.nodePool(),
+            e.getStatus() == null ? e.getMessage() : e.getStatus().getMessage());
       }
     }
     result
@@ -401,7 +404,11 @@ public final class Provisioner implements AutoCloseable {
     Requirements reqs =
         plan.requirements()
             .with(Requirement.of(Labels.INSTANCE_TYPE, "In", plan.instanceTypeOptions()));
-    List<NodeSelectorRequirementWithMinValues> apiReqs = ApiConversions.toApi(reqs);
+    // The NodeClaim CRD rejects these keys in requirements; the labels carry them instead.
+    List<NodeSelectorRequirementWithMinValues> apiReqs =
+        ApiConversions.toApi(reqs).stream()
+            .filter(r -> !r.key().equals(Labels.NODEPOOL) && !r.key().equals(Labels.HOSTNAME))
+            .toList();
     c.setSpec(
         new NodeClaimSpec(
             t.taints(),

@@ -365,7 +365,9 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
               .withBootID(inst.id())
               .endNodeInfo()
               .build());
-      client.nodes().resource(created).updateStatus();
+      // A merge patch without resourceVersion: controllers may touch the new node concurrently.
+      created.getMetadata().setResourceVersion(null);
+      client.nodes().resource(created).patchStatus();
       renewLease(inst.nodeName(), created);
       LOG.info("node {} registered for {}", inst.nodeName(), inst.nodeClaim());
       if (accelerators) {

@@ -228,13 +228,12 @@ public final class NodeClaimLifecycleReconciler
                 conditions, NodeClaims.READY, "Unknown", "NotInitialized", why[1], gen, clock);
       }
     }
-    if (!changed) {
-      return UpdateControl.noUpdate();
-    }
-    UpdateControl<NodeClaim> u = patchStatus(claim, status, conditions);
-    return NodeClaims.isTrue(withConditions(claim, conditions), NodeClaims.INITIALIZED)
-        ? u
-        : u.rescheduleAfter(Duration.ofSeconds(2));
+    boolean initialized =
+        NodeClaims.isTrue(withConditions(claim, conditions), NodeClaims.INITIALIZED);
+    // Our node cache may lag the event that triggered this reconcile: poll until initialized.
+    UpdateControl<NodeClaim> u =
+        changed ? patchStatus(claim, status, conditions) : UpdateControl.noUpdate();
+    return initialized ? u : u.rescheduleAfter(Duration.ofSeconds(1));
   }
 
   private void register(NodeClaim claim, Node n) {
