@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -171,6 +172,15 @@ public final class Catalog {
       return liveSpotPrices.isEmpty();
     }
     return regionData.onDemandPricesEstimated();
+  }
+
+  /**
+   * The on-demand list price in USD per hour, also for types the zone data offers nowhere in this
+   * region (such as the p3 supplement), which therefore have no offerings.
+   */
+  public OptionalDouble onDemandPrice(String instanceType) {
+    Double p = regionData.onDemandPrices().get(instanceType);
+    return p == null ? OptionalDouble.empty() : OptionalDouble.of(p);
   }
 
   /** The region whose public price list the on-demand prices come from. */

@@ -24,6 +24,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import picocli.CommandLine;
@@ -189,7 +190,7 @@ public final class CatalogCommand implements Runnable {
             Quantities.format("cpu", t.allocatable().get("cpu")),
             Quantities.format("memory", t.allocatable().get("memory")),
             Quantities.format("pods", t.allocatable().get("pods")),
-            price(catalog, od),
+            od == null ? listPrice(catalog, t.name()) : price(catalog, od),
             price(catalog, spot),
             zones(catalog.region(), t)
           });
@@ -288,6 +289,15 @@ public final class CatalogCommand implements Runnable {
             .stripTrailingZeros()
             .toPlainString();
     return catalog.isPriceEstimated(o) ? "~" + p : p;
+  }
+
+  private static String listPrice(Catalog catalog, String type) {
+    OptionalDouble p = catalog.onDemandPrice(type);
+    if (p.isEmpty()) {
+      return "-";
+    }
+    String s = BigDecimal.valueOf(p.getAsDouble()).stripTrailingZeros().toPlainString();
+    return catalog.onDemandPriceRegion().equals(catalog.region()) ? s : "~" + s;
   }
 
   private static String zones(String region, InstanceType t) {

@@ -190,4 +190,13 @@ class CatalogCommandTest {
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("--offerings: expected REGION=FILE"), r.err());
   }
+
+  @Test
+  void typesWithoutZonesShowTheirListPriceButNoZones() {
+    Result r = run("catalog", "-l", "instance-family=p3");
+    assertEquals(0, r.exit(), r.err());
+    String p3 = row(r.out(), "p3.2xlarge");
+    assertTrue(p3.contains(" 3.06 "), p3);
+    assertTrue(p3.endsWith(" -"), p3);
+  }
 }
