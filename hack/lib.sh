@@ -82,6 +82,7 @@ ensure_moto() {
     flock 7
     if [ ! -f "$venv/.complete" ]; then
       command -v python3 >/dev/null || die "python3 (with venv and pip) is needed for moto; or set KARPENTER_MOTO_SERVER to an existing moto_server"
+      python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
       log "installing moto[server]==$MOTO_VERSION into $venv"
       rm -rf "$venv"
       python3 -m venv "$venv" >&2 || die "python3 -m venv failed (Debian: apt-get install python3-venv)"

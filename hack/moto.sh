@@ -4,7 +4,8 @@
 #                        the last stdout line is `export AWS_ENDPOINT_URL=http://127.0.0.1:<port>`
 #   hack/moto.sh down    stop the server this script started (PID file), nothing else
 #   hack/moto.sh status  print the endpoint and exit 0 when running, else exit 1
-# State: ${KARPENTER_MOTO_DIR:-$KARPENTER_CACHE/moto} (pid, port, log).
+# Env: KARPENTER_MOTO_DIR (state: pid, port, log; default $KARPENTER_CACHE/moto),
+#      KARPENTER_NO_PROVISION=1 (fail instead of installing moto), KARPENTER_MOTO_SERVER (existing moto_server).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -21,6 +22,9 @@ case ${1:-} in
   up)
     exec 9>"$state/lock"; flock 9
     if ! running; then
+      if [ "${KARPENTER_NO_PROVISION:-}" = 1 ] && [ -z "${KARPENTER_MOTO_SERVER:-}" ] && [ ! -f "$(moto_venv)/.complete" ]; then
+        die "moto is missing: run hack/provision.sh moto, or set KARPENTER_MOTO_SERVER to an existing moto_server"
+      fi
       server=$(ensure_moto)
       port=$(free_port)
       # setsid: the server outlives this script and its caller; 9>&- keeps the lock out of it.
