@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       VersionCommand.class,
       BenchCommand.class,
+      SimulateCommand.class,
       CatalogCommand.class,
       ControllerCommand.class,
       DemoCommand.class,

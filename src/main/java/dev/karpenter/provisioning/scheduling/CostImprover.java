@@ -127,6 +127,7 @@ final class CostImprover {
     while (!remaining.isEmpty()) {
       double bestScore = Double.MAX_VALUE;
       List<PodState> bestPods = null;
+      int bestType = -1;
       for (int t : types) {
         List<PodState> packed = pack(remaining, pi.alloc[t]);
         if (packed.isEmpty()) {
@@ -140,6 +141,7 @@ final class CostImprover {
         if (score < bestScore) {
           bestScore = score;
           bestPods = packed;
+          bestType = t;
         }
       }
       if (bestPods == null) {
@@ -155,7 +157,13 @@ final class CostImprover {
       for (int t : types) {
         boolean ok = true;
         for (int k = 0; k < n && ok; k++) {
-          ok = req[k] <= pi.alloc[t][k];
+          // Options no larger than the chosen type in any limited resource keep the reservation
+          // at the chosen type's size.
+          ok =
+              req[k] <= pi.alloc[t][k]
+                  && (!pi.limited
+                      || pi.limit[k] < 0
+                      || pi.capacity[t][k] <= pi.capacity[bestType][k]);
         }
         if (ok) {
           fit.add(t);

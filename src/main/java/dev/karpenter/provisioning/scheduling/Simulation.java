@@ -1,5 +1,6 @@
 package dev.karpenter.provisioning.scheduling;
 
+import dev.karpenter.catalog.ExoticFilter;
 import dev.karpenter.catalog.InstanceType;
 import dev.karpenter.catalog.Offering;
 import dev.karpenter.scheduling.Labels;
@@ -834,6 +835,26 @@ final class Simulation {
     return new SchedulingResult(plans, existing, unschedulable);
   }
 
+  /**
+   * Karpenter's exotic filter at launch: GPU, accelerator and metal types only when nothing generic
+   * fits (skipped when minValues is in play).
+   */
+  private int[] launchable(Claim c) {
+    for (Requirement r : c.requirements.all()) {
+      if (r.minValues() > 0) {
+        return c.candidates;
+      }
+    }
+    int[] generic = new int[c.candidates.length];
+    int n = 0;
+    for (int t : c.candidates) {
+      if (!ExoticFilter.isExotic(c.pool.types[t].type)) {
+        generic[n++] = t;
+      }
+    }
+    return n == 0 ? c.candidates : java.util.Arrays.copyOf(generic, n);
+  }
+
   /** Orders a claim's options by price under its requirements and picks the launch offering. */
   NodeClaimPlan plan(Claim c) {
     PoolInfo pi = c.pool;
@@ -841,7 +862,7 @@ final class Simulation {
     Requirement ct = c.requirements.get(Labels.CAPACITY_TYPE);
     List<int[]> priced = new ArrayList<>();
     Map<Integer, Offering> cheapest = new HashMap<>();
-    for (int t : c.candidates) {
+    for (int t : launchable(c)) {
       Offering o = pi.types[t].cheapest(zone, ct);
       if (o != null) {
         cheapest.put(t, o);

@@ -1,0 +1,69 @@
+package dev.karpenter.cli;
+
+import dev.karpenter.catalog.Catalog;
+import dev.karpenter.provisioning.scheduling.Scheduler;
+import dev.karpenter.provisioning.scheduling.SchedulingInput;
+import dev.karpenter.provisioning.scheduling.SchedulingResult;
+import dev.karpenter.simulate.ManifestReader;
+import dev.karpenter.simulate.PlanPrinter;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code karpenter simulate}: offline what-would-Karpenter-launch, no cluster, no AWS. */
+@Command(
+    name = "simulate",
+    description =
+        "Plan the nodes for the pods in Kubernetes manifests (NodePool, EC2NodeClass, Pod,"
+            + " Deployment, ReplicaSet, StatefulSet, Job, DaemonSet, Node) without a cluster or"
+            + " AWS. Exit 0 with a plan (even with unschedulable pods), 1 on invalid input.")
+public final class SimulateCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      arity = "1..*",
+      description = "Manifest files or directories (multi-document YAML).")
+  List<Path> files;
+
+  @Option(names = "-o", defaultValue = "table", description = "table or json.")
+  String output;
+
+  @Option(names = "--region", defaultValue = "us-east-1", description = "Catalog region.")
+  String region;
+
+  @Override
+  public void run() {
+    if (!output.equals("table") && !output.equals("json")) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "-o must be table or json, got '" + output + "'");
+    }
+    if (!Catalog.regions().contains(region)) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--region " + region + " is not in the catalog (one of " + Catalog.regions() + ")");
+    }
+    ManifestReader reader = new ManifestReader(Catalog.load(region));
+    SchedulingInput input;
+    try {
+      input = reader.read(files);
+    } catch (ManifestReader.InvalidManifestException e) {
+      throw new CliErrors.UserException(e.getMessage());
+    }
+    for (String w : reader.warnings()) {
+      spec.commandLine().getErr().println("warning: " + w);
+    }
+    SchedulingResult result = new Scheduler().solve(input);
+    PrintWriter out = spec.commandLine().getOut();
+    if (output.equals("json")) {
+      PlanPrinter.printJson(result, out);
+    } else {
+      PlanPrinter.printTable(result, out);
+    }
+    out.flush();
+  }
+}
