@@ -115,11 +115,13 @@ public final class ControllerCommand implements Callable<Integer> {
         base.leaseName(),
         base.identity(),
         base.registrationTtl(),
+        base.launchTtl(),
         region,
         new SimulatedCloudProvider.Settings(
             duration("--boot-delay", boot),
             duration("--device-plugin-delay", device),
-            Duration.ofSeconds(10)));
+            Duration.ofSeconds(10),
+            base.simulated().startupTaintDelay()));
   }
 
   /** Parses durations such as {@code 500ms}, {@code 1s}, {@code 2m}. */

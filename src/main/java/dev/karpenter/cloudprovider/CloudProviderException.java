@@ -6,7 +6,8 @@ import java.util.List;
 public abstract sealed class CloudProviderException extends RuntimeException
     permits CloudProviderException.InsufficientCapacity,
         CloudProviderException.NodeClaimNotFound,
-        CloudProviderException.NodeClassNotReady {
+        CloudProviderException.NodeClassNotReady,
+        CloudProviderException.CreateError {
 
   private CloudProviderException(String message) {
     super(message);
@@ -41,6 +42,13 @@ public abstract sealed class CloudProviderException extends RuntimeException
   /** The claim's node class is missing or not Ready. */
   public static final class NodeClassNotReady extends CloudProviderException {
     public NodeClassNotReady(String message) {
+      super(message);
+    }
+  }
+
+  /** Launching failed for another reason (API error, throttling); the launch is retried. */
+  public static final class CreateError extends CloudProviderException {
+    public CreateError(String message) {
       super(message);
     }
   }

@@ -106,7 +106,8 @@ public final class KarpenterOperator implements AutoCloseable {
             events,
             metrics,
             clock,
-            config.registrationTtl()),
+            config.registrationTtl(),
+            config.launchTtl()),
         o -> o.withFinalizer(NodeClaims.FINALIZER).withName("nodeclaim.lifecycle"));
     operator.register(
         new NodePoolReconciler(client, state, metrics, clock), o -> o.withName("nodepool"));

@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param leaseName name of the leader-election Lease
  * @param identity this replica's identity in the Lease
  * @param registrationTtl a launched NodeClaim whose node has not registered by then is deleted
+ * @param launchTtl a NodeClaim the cloud has not launched by then (after creation) is deleted
  * @param region catalog region of the simulated cloud
  * @param simulated simulated-cloud timings
  */
@@ -24,6 +25,7 @@ public record OperatorConfig(
     String leaseName,
     String identity,
     Duration registrationTtl,
+    Duration launchTtl,
     String region,
     SimulatedCloudProvider.Settings simulated) {
 
@@ -36,6 +38,7 @@ public record OperatorConfig(
         "karpenter-leader-election",
         defaultIdentity(),
         Duration.ofMinutes(15),
+        Duration.ofMinutes(5),
         "us-east-1",
         SimulatedCloudProvider.Settings.defaults());
   }
@@ -54,6 +57,7 @@ public record OperatorConfig(
         leaseName,
         identity,
         registrationTtl,
+        launchTtl,
         region,
         simulated);
   }
@@ -67,6 +71,7 @@ public record OperatorConfig(
         leaseName,
         identity,
         registrationTtl,
+        launchTtl,
         region,
         simulated);
   }
@@ -80,6 +85,7 @@ public record OperatorConfig(
         leaseName,
         id,
         registrationTtl,
+        launchTtl,
         region,
         simulated);
   }
@@ -93,6 +99,7 @@ public record OperatorConfig(
         leaseName,
         identity,
         registrationTtl,
+        launchTtl,
         region,
         s);
   }
@@ -106,6 +113,21 @@ public record OperatorConfig(
         name,
         identity,
         registrationTtl,
+        launchTtl,
+        region,
+        simulated);
+  }
+
+  public OperatorConfig withTimeouts(Duration registration, Duration launch) {
+    return new OperatorConfig(
+        metricsPort,
+        batchIdle,
+        batchMax,
+        leaseNamespace,
+        leaseName,
+        identity,
+        registration,
+        launch,
         region,
         simulated);
   }

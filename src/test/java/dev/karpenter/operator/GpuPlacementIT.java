@@ -4,100 +4,58 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.io.FileInputStream;
-import java.io.InputStream;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * End to end on a real control plane ($KUBECONFIG, e.g. from hack/local-cluster.sh up): the
- * operator on the simulated cloud puts GPU pods on tainted GPU nodes, and pods without the
- * toleration never land there.
+ * End to end on the local control plane (LocalClusterExtension): the operator on the simulated
+ * cloud puts GPU pods on tainted GPU nodes, and pods without the toleration never land there.
  */
 @Tag("local-cluster")
+@ExtendWith(LocalClusterExtension.class)
 class GpuPlacementIT {
   static final String NS = "gpu-placement-it";
+  static final List<String> GUIDE_POOLS =
+      List.of("gpu-general", "gpu-inference", "gpu-training", "multi-arch", "inferentia");
   static KubernetesClient client;
+  static SimulatedCloudProvider cloud;
   static KarpenterOperator operator;
 
   @BeforeAll
-  static void start() throws Exception {
-    Assumptions.assumeTrue(
-        System.getenv("KUBECONFIG") != null, "needs KUBECONFIG (hack/local-cluster.sh up)");
-    client = new KubernetesClientBuilder().build();
-    for (String crd :
-        List.of(
-            "nodepools.karpenter.sh-v1.yml",
-            "nodeclaims.karpenter.sh-v1.yml",
-            "ec2nodeclasses.karpenter.k8s.aws-v1.yml")) {
-      try (InputStream in =
-          GpuPlacementIT.class.getClassLoader().getResourceAsStream("META-INF/fabric8/" + crd)) {
-        client
-            .resource(client.apiextensions().v1().customResourceDefinitions().load(in).item())
-            .forceConflicts()
-            .serverSideApply();
-      }
-    }
-    apply("docs/examples/gpu-guide/03-gpu-ec2nodeclasses.yaml");
-    apply("docs/examples/companion/ec2nodeclasses.yaml");
-    apply("docs/examples/gpu-guide/02-gpu-nodepools.yaml");
-    apply("docs/examples/gpu-guide/06-multi-arch-and-inferentia.yaml");
-    client
-        .namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
-        .serverSideApply();
-    operator =
-        KarpenterOperator.simulated(
-                client,
-                OperatorConfig.defaults().withMetricsPort(-1).withIdentity("gpu-placement-it"),
-                Clock.systemUTC())
-            .start();
-  }
-
-  static void apply(String file) throws Exception {
-    try (InputStream in = new FileInputStream(file)) {
-      for (HasMetadata o : client.load(in).items()) {
-        client.resource(o).forceConflicts().serverSideApply();
-      }
-    }
+  static void start(KubernetesClient c) {
+    client = c;
+    E2E.installCrds(client);
+    E2E.applyFile(client, "docs/examples/gpu-guide/02-gpu-nodepools.yaml");
+    E2E.applyFile(client, "docs/examples/gpu-guide/06-multi-arch-and-inferentia.yaml");
+    E2E.namespace(client, NS);
+    OperatorConfig config = E2E.config("gpu-placement-it", "gpu-placement-it");
+    cloud = E2E.cloud(client, config);
+    operator = E2E.operator(client, config, cloud);
   }
 
   @AfterAll
   static void stop() {
-    if (client == null) {
-      return;
-    }
-    client.namespaces().withName(NS).delete();
-    client.resources(dev.karpenter.api.v1.NodePool.class).delete();
     if (operator != null) {
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < until
-          && !client.resources(dev.karpenter.api.v1.NodeClaim.class).list().getItems().isEmpty()) {
-        client.resources(dev.karpenter.api.v1.NodeClaim.class).delete();
-        try {
-          Thread.sleep(500);
-        } catch (InterruptedException e) {
-          break;
-        }
+      try {
+        E2E.cleanUp(client, NS, GUIDE_POOLS);
+      } finally {
+        operator.close();
+        cloud.close();
       }
-      operator.close();
     }
-    client.close();
   }
 
   static Pod pod(String name, boolean gpu) {

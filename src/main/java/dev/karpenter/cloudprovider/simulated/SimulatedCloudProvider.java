@@ -59,6 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class SimulatedCloudProvider implements CloudProvider, AutoCloseable {
   public static final String PROVIDER_ID_PREFIX = "sim:///";
   public static final String UNREGISTERED_TAINT = "karpenter.sh/unregistered";
+  static final Duration ICE_CACHE_TTL = Duration.ofMinutes(3);
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedCloudProvider.class);
   private static final Set<String> DEVICE_PLUGIN_RESOURCES =
       Set.of(
@@ -72,10 +73,29 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
    * @param bootDelay launch until the Node registers
    * @param devicePluginDelay registration until accelerators are advertised
    * @param leaseRenewal how often each node's kubelet Lease is renewed
+   * @param startupTaintDelay registration until a simulated daemon (e.g. a CNI or the GPU operator)
+   *     removes the NodePool's startupTaints
    */
-  public record Settings(Duration bootDelay, Duration devicePluginDelay, Duration leaseRenewal) {
+  public record Settings(
+      Duration bootDelay,
+      Duration devicePluginDelay,
+      Duration leaseRenewal,
+      Duration startupTaintDelay) {
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofSeconds(10));
+      return new Settings(
+          Duration.ofSeconds(3),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(1));
+    }
+
+    /** The same timings with every delay scaled to {@code boot} (tests and benchmarks). */
+    public Settings withBootDelay(Duration boot) {
+      return new Settings(boot, devicePluginDelay, leaseRenewal, startupTaintDelay);
+    }
+
+    public Settings withDelays(Duration boot, Duration devicePlugin, Duration startupTaints) {
+      return new Settings(boot, devicePlugin, leaseRenewal, startupTaints);
     }
   }
 
@@ -98,6 +118,10 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   private final ScheduledExecutorService executor;
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private final Set<String> insufficientCapacity = ConcurrentHashMap.newKeySet();
+  // Offerings a launch found short, hidden from instanceTypes() like Karpenter's 3-minute ICE
+  // cache.
+  private final Map<String, Instant> learnedUnavailable = new ConcurrentHashMap<>();
+  private volatile String createError;
   private final Set<String> simNodes = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong(System.nanoTime() & 0xffffffL);
   private final AtomicLong launches = new AtomicLong();
@@ -183,6 +207,10 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   @Override
   public NodeClaim create(NodeClaim claim) {
+    String injected = createError;
+    if (injected != null) {
+      throw new CloudProviderException.CreateError(injected);
+    }
     String nodeClass = claim.getSpec().nodeClassRef().name();
     EC2NodeClass nc = client.resources(EC2NodeClass.class).withName(nodeClass).get();
     if (nc == null) {
@@ -217,13 +245,26 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
         failed.add(key);
         continue;
       }
+      // Like CreateFleet, the launch falls through to the next cheapest pool and reports the rest.
+      learn(failed);
       return launch(claim, c.type(), c.offering());
     }
+    learn(failed);
     throw new CloudProviderException.InsufficientCapacity(
         candidates.isEmpty()
             ? "no instance type offering satisfies the NodeClaim's requirements"
             : "insufficient capacity for all " + failed.size() + " offerings (" + failed + ")",
         failed);
+  }
+
+  private void learn(List<String> shortOfferings) {
+    Instant until = clock.instant().plus(ICE_CACHE_TTL);
+    shortOfferings.forEach(k -> learnedUnavailable.put(k, until));
+  }
+
+  private boolean knownUnavailable(String key) {
+    Instant until = learnedUnavailable.get(key);
+    return until != null && clock.instant().isBefore(until);
   }
 
   private static boolean matches(Requirements reqs, InstanceType t, Offering o) {
@@ -370,6 +411,16 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
       client.nodes().resource(created).patchStatus();
       renewLease(inst.nodeName(), created);
       LOG.info("node {} registered for {}", inst.nodeName(), inst.nodeClaim());
+      List<String> startupKeys =
+          dev.karpenter.state.NodeClaims.startupTaints(claim).stream()
+              .map(dev.karpenter.api.v1.Taint::key)
+              .toList();
+      if (!startupKeys.isEmpty()) {
+        executor.schedule(
+            () -> removeStartupTaints(inst, startupKeys),
+            settings.startupTaintDelay().toMillis(),
+            TimeUnit.MILLISECONDS);
+      }
       if (accelerators) {
         executor.schedule(
             () -> advertiseDevices(inst, type),
@@ -398,6 +449,32 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
       LOG.info("device plugin advertised accelerators on {}", inst.nodeName());
     } catch (KubernetesClientException e) {
       LOG.warn("advertising devices on {} failed: {}", inst.nodeName(), e.getMessage());
+    }
+  }
+
+  /** Plays the node daemon (CNI, GPU operator) that lifts the startup taints once it is up. */
+  private void removeStartupTaints(Instance inst, List<String> keys) {
+    if (!instances.containsKey(inst.providerId())) {
+      return;
+    }
+    try {
+      client
+          .nodes()
+          .withName(inst.nodeName())
+          .edit(
+              n -> {
+                if (n.getSpec().getTaints() != null) {
+                  n.getSpec()
+                      .setTaints(
+                          n.getSpec().getTaints().stream()
+                              .filter(t -> !keys.contains(t.getKey()))
+                              .toList());
+                }
+                return n;
+              });
+      LOG.info("startup taints {} removed from {}", keys, inst.nodeName());
+    } catch (KubernetesClientException e) {
+      LOG.warn("removing startup taints from {} failed: {}", inst.nodeName(), e.getMessage());
     }
   }
 
@@ -463,7 +540,9 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   @Override
   public List<InstanceType> instanceTypes(NodePool nodePool) {
-    if (insufficientCapacity.isEmpty()) {
+    Instant now = clock.instant();
+    learnedUnavailable.values().removeIf(until -> !now.isBefore(until));
+    if (learnedUnavailable.isEmpty()) {
       return catalog.instanceTypes();
     }
     List<InstanceType> out = new ArrayList<>();
@@ -472,7 +551,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
           t.offerings().stream()
               .map(
                   o ->
-                      insufficientCapacity.contains(key(o.capacityType(), t.name(), o.zone()))
+                      knownUnavailable(key(o.capacityType(), t.name(), o.zone()))
                           ? o.withAvailable(false)
                           : o)
               .toList();
@@ -493,13 +572,22 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   // ---------------------------------------------------------------- test and demo hooks
 
-  /** From now on, launching this offering fails with insufficient capacity. */
+  /**
+   * From now on, launching this offering fails with insufficient capacity. As on EC2, the listed
+   * instance types do not show it until a launch has run into it.
+   */
   public void injectInsufficientCapacity(String capacityType, String instanceType, String zone) {
     insufficientCapacity.add(key(capacityType, instanceType, zone));
   }
 
   public void clearInsufficientCapacity() {
     insufficientCapacity.clear();
+    learnedUnavailable.clear();
+  }
+
+  /** From now on every launch fails with this error (null: launches work again). */
+  public void injectCreateError(String message) {
+    createError = message;
   }
 
   /** Instances launched since start, including terminated ones. */

@@ -58,6 +58,7 @@ public final class NodeClaimLifecycleReconciler
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final Duration registrationTtl;
+  private final Duration launchTtl;
 
   public NodeClaimLifecycleReconciler(
       KubernetesClient client,
@@ -68,7 +69,8 @@ public final class NodeClaimLifecycleReconciler
       EventRecorder events,
       KarpenterMetrics metrics,
       Clock clock,
-      Duration registrationTtl) {
+      Duration registrationTtl,
+      Duration launchTtl) {
     this.client = client;
     this.state = state;
     this.cloud = cloud;
@@ -78,6 +80,7 @@ public final class NodeClaimLifecycleReconciler
     this.metrics = metrics;
     this.clock = clock;
     this.registrationTtl = registrationTtl;
+    this.launchTtl = launchTtl;
   }
 
   @Override
@@ -115,6 +118,8 @@ public final class NodeClaimLifecycleReconciler
         return launchFailed(claim, "InsufficientCapacityError", e.getMessage());
       } catch (CloudProviderException.NodeClassNotReady e) {
         return launchFailed(claim, "NodeClassNotReady", e.getMessage());
+      } catch (CloudProviderException.CreateError e) {
+        return createFailed(claim, status, conditions, e.getMessage());
       }
       Map<String, String> labels = launched.getMetadata().getLabels();
       client
@@ -308,6 +313,46 @@ public final class NodeClaimLifecycleReconciler
       }
     }
     return null;
+  }
+
+  /** A retryable launch error: Launched=Unknown until it works, deleted after the launch TTL. */
+  private UpdateControl<NodeClaim> createFailed(
+      NodeClaim claim,
+      NodeClaimStatus status,
+      List<dev.karpenter.api.v1.Condition> conditions,
+      String message) {
+    Instant created = Instant.parse(claim.getMetadata().getCreationTimestamp());
+    if (launchTimedOut(created, clock.instant(), launchTtl)) {
+      events.warning(
+          claim,
+          "LaunchTimeout",
+          "NodeClaim was not launched within " + launchTtl + ": " + message + "; deleting it");
+      terminator.reason(claim, "LaunchTimeout");
+      client.resource(claim).delete();
+      return UpdateControl.noUpdate();
+    }
+    boolean changed =
+        Conditions.set(
+            conditions,
+            NodeClaims.LAUNCHED,
+            "Unknown",
+            "LaunchFailed",
+            message,
+            claim.getMetadata().getGeneration(),
+            clock);
+    if (changed) {
+      events.warning(claim, "LaunchFailed", "Failed to launch NodeClaim: " + message);
+    }
+    UpdateControl<NodeClaim> u =
+        changed ? patchStatus(claim, status, conditions) : UpdateControl.noUpdate();
+    Duration left = Duration.between(clock.instant(), created.plus(launchTtl));
+    Duration retry = Duration.ofSeconds(5);
+    return u.rescheduleAfter(left.compareTo(retry) < 0 ? left.plusMillis(100) : retry);
+  }
+
+  /** Whether a claim created at {@code created} has used up its launch TTL at {@code now}. */
+  static boolean launchTimedOut(Instant created, Instant now, Duration launchTtl) {
+    return Duration.between(created, now).compareTo(launchTtl) >= 0;
   }
 
   private UpdateControl<NodeClaim> launchFailed(NodeClaim claim, String reason, String message) {
