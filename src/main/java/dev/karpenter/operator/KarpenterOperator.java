@@ -47,6 +47,7 @@ public final class KarpenterOperator implements AutoCloseable {
   private final Operator operator;
   private final ScheduledExecutorService background;
   private final AtomicBoolean leader = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
   private HttpEndpoints http;
 
   /** An operator on the given cloud; {@code cloud} must already be started. */
@@ -202,6 +203,9 @@ public final class KarpenterOperator implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     provisioner.stop();
     background.shutdownNow();
     try {

@@ -109,6 +109,17 @@ final class E2E {
       List<String> instanceTypes,
       List<String> capacityTypes,
       Integer cpuLimit) {
+    nodePool(client, name, instanceTypes, capacityTypes, cpuLimit, null);
+  }
+
+  /** As above, with one NoSchedule startup taint {@code startupTaintKey} unless it is null. */
+  static void nodePool(
+      KubernetesClient client,
+      String name,
+      List<String> instanceTypes,
+      List<String> capacityTypes,
+      Integer cpuLimit,
+      String startupTaintKey) {
     applyYaml(
         client,
         """
@@ -131,11 +142,17 @@ final class E2E {
                 kind: EC2NodeClass
                 name: default
         %s
+        %s
         """
             .formatted(
                 name,
                 json(instanceTypes),
                 json(capacityTypes),
+                startupTaintKey == null
+                    ? ""
+                    : "      startupTaints:\n        - key: "
+                        + startupTaintKey
+                        + "\n          effect: NoSchedule",
                 cpuLimit == null ? "" : "  limits:\n    cpu: '" + cpuLimit + "'"));
   }
 

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
 class ProvisioningIT {
+  static final Duration LAUNCH_TTL = Duration.ofSeconds(4);
   static KubernetesClient client;
   static SimulatedCloudProvider cloud;
   static KarpenterOperator operator;
@@ -43,7 +44,9 @@ class ProvisioningIT {
   static void start(KubernetesClient c) {
     client = c;
     E2E.installCrds(client);
-    OperatorConfig config = E2E.config("provisioning-it", "provisioning-it");
+    OperatorConfig config =
+        E2E.config("provisioning-it", "provisioning-it")
+            .withTimeouts(Duration.ofMinutes(15), LAUNCH_TTL);
     cloud = E2E.cloud(client, config);
     operator = E2E.operator(client, config, cloud);
   }
@@ -250,6 +253,72 @@ class ProvisioningIT {
       Pod replacement =
           E2E.pods(client, ns, "app").stream().filter(E2E::running).findFirst().orElseThrow();
       assertNotEquals(nodeName, replacement.getSpec().getNodeName());
+    } finally {
+      E2E.cleanUp(client, ns, List.of(np));
+    }
+  }
+
+  @Test
+  void aNodeClaimThatCannotLaunchIsDeletedAfterTheLaunchTimeout() {
+    String ns = "e2e-launch";
+    String np = "e2e-launch";
+    E2E.nodePool(client, np, List.of("m5.large"), List.of("on-demand"), null);
+    E2E.namespace(client, ns);
+    cloud.injectCreateError("RequestLimitExceeded: request rate exceeded (simulated)");
+    try {
+      client.resource(E2E.deployment(ns, "app", 1, "1", pool(np))).create();
+      E2E.await(
+          "a NodeClaim with Launched=Unknown/LaunchFailed",
+          Duration.ofSeconds(30),
+          () ->
+              E2E.claims(client, np).stream()
+                  .anyMatch(
+                      c ->
+                          dev.karpenter.state.NodeClaims.condition(
+                                  c, dev.karpenter.state.NodeClaims.LAUNCHED)
+                              .filter(x -> "LaunchFailed".equals(x.reason()))
+                              .isPresent()));
+      String failing = E2E.claims(client, np).getFirst().getMetadata().getName();
+      E2E.await(
+          failing + " to be deleted after the launch timeout",
+          LAUNCH_TTL.plusSeconds(20),
+          () -> client.resources(NodeClaim.class).withName(failing).get() == null);
+      assertTrue(
+          client.v1().events().inNamespace("default").list().getItems().stream()
+              .anyMatch(
+                  e ->
+                      "LaunchTimeout".equals(e.getReason())
+                          && failing.equals(e.getInvolvedObject().getName())),
+          "a LaunchTimeout event explains the deletion");
+    } finally {
+      cloud.injectCreateError(null);
+      E2E.cleanUp(client, ns, List.of(np));
+    }
+  }
+
+  @Test
+  void podsRunOnceTheSimulatedDaemonLiftsTheStartupTaint() {
+    String ns = "e2e-startup";
+    String np = "e2e-startup";
+    String taint = "example.com/agent-not-ready";
+    E2E.nodePool(client, np, List.of("m5.large"), List.of("on-demand"), null, taint);
+    E2E.namespace(client, ns);
+    try {
+      // The pod does not tolerate the startup taint: it can only run once the taint is gone.
+      client.resource(E2E.deployment(ns, "app", 1, "1", pool(np))).create();
+      E2E.await(
+          "the pod Running",
+          Duration.ofSeconds(60),
+          () -> E2E.pods(client, ns, "app").stream().anyMatch(E2E::running));
+      NodeClaim claim = E2E.claims(client, np).getFirst();
+      assertTrue(
+          dev.karpenter.state.NodeClaims.isTrue(claim, dev.karpenter.state.NodeClaims.INITIALIZED),
+          "the NodeClaim is Initialized once its startup taint is gone");
+      Node node = client.nodes().withName(claim.getStatus().getNodeName()).get();
+      assertTrue(
+          node.getSpec().getTaints() == null
+              || node.getSpec().getTaints().stream().noneMatch(t -> t.getKey().equals(taint)),
+          "the startup taint was removed from the node");
     } finally {
       E2E.cleanUp(client, ns, List.of(np));
     }
