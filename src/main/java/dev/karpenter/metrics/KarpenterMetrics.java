@@ -111,8 +111,75 @@ public final class KarpenterMetrics {
     return registry;
   }
 
+  /**
+   * The metric families the GPU guide's dashboard queries and alert rules name, with their
+   * Prometheus type; each is declared on every scrape, even before it has a series.
+   */
+  public static final Map<String, String> GUIDE_FAMILIES =
+      guideFamilies(
+          "karpenter_nodeclaims_launched_total counter",
+          "karpenter_nodeclaims_registered_total counter",
+          "karpenter_nodeclaims_terminated_total counter",
+          "karpenter_pods_state gauge",
+          "karpenter_nodepool_usage gauge",
+          "karpenter_nodepool_limit gauge",
+          "karpenter_voluntary_disruption_eligible_nodes gauge",
+          "karpenter_disruption_actions_performed_total counter",
+          "karpenter_nodes_allocatable gauge",
+          "karpenter_nodes_total_daemon_requests gauge",
+          "karpenter_provisioner_scheduling_duration_seconds histogram");
+
+  // The Prometheus client reserves the _created suffix (OpenMetrics), so these are exported short.
+  private static final Map<String, String> RESERVED_RENAMES =
+      Map.of(
+          "karpenter_nodeclaims_total", "karpenter_nodeclaims_created_total",
+          "karpenter_nodes_total", "karpenter_nodes_created_total");
+
+  private static Map<String, String> guideFamilies(String... nameAndType) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (String s : nameAndType) {
+      String[] p = s.split(" ");
+      m.put(p[0], p[1]);
+    }
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * Prometheus text format 0.0.4 of every meter, with Karpenter's {@code *_created_total} names,
+   * followed by HELP/TYPE declarations of guide families that have no series yet.
+   */
   public String scrape() {
-    return registry.scrape();
+    StringBuilder out = new StringBuilder();
+    java.util.Set<String> declared = new java.util.HashSet<>();
+    for (String line : registry.scrape().split("\n")) {
+      out.append(renamed(line)).append('\n');
+      if (line.startsWith("# TYPE ")) {
+        declared.add(renamed(line).split(" ")[2]);
+      }
+    }
+    GUIDE_FAMILIES.forEach(
+        (name, type) -> {
+          if (!declared.contains(name)) {
+            out.append("# HELP ").append(name).append(" Karpenter metric (no series yet)\n");
+            out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+          }
+        });
+    return out.toString();
+  }
+
+  private static String renamed(String line) {
+    for (Map.Entry<String, String> e : RESERVED_RENAMES.entrySet()) {
+      String from = e.getKey();
+      if (line.startsWith(from + "{") || line.startsWith(from + " ")) {
+        return e.getValue() + line.substring(from.length());
+      }
+      for (String prefix : List.of("# HELP ", "# TYPE ")) {
+        if (line.startsWith(prefix + from + " ")) {
+          return prefix + e.getValue() + line.substring(prefix.length() + from.length());
+        }
+      }
+    }
+    return line;
   }
 
   private static String version() {
