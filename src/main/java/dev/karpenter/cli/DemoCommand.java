@@ -19,20 +19,14 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.io.BufferedReader;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,7 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
     Duration limit = ControllerCommand.duration("--duration", duration);
     out = spec.commandLine().getOut();
     startNanos = System.nanoTime();
-    LocalCluster cluster = LocalCluster.startOrUse(this::say);
+    LocalControlPlane cluster = LocalControlPlane.startOrUse(this::say);
     try (cluster;
         KubernetesClient client = ControllerCommand.client(cluster.kubeconfig())) {
       return run(client, limit);
@@ -110,7 +104,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private int run(KubernetesClient client, Duration limit) throws Exception {
-    installCrds(client);
+    installCrds(client, this::say);
     for (String ns : NAMESPACES) {
       client
           .namespaces()
@@ -235,7 +229,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.flush();
   }
 
-  private void installCrds(KubernetesClient client) {
+  static void installCrds(KubernetesClient client, java.util.function.Consumer<String> say) {
     for (String name :
         List.of(
             "nodepools.karpenter.sh-v1.yml",
@@ -265,7 +259,7 @@ public final class DemoCommand implements Callable<Integer> {
         throw new CliErrors.UserException("reading CRD " + name + ": " + e.getMessage());
       }
     }
-    say(
+    say.accept(
         "installed CRDs nodepools.karpenter.sh, nodeclaims.karpenter.sh, ec2nodeclasses.karpenter.k8s.aws");
   }
 
@@ -494,73 +488,4 @@ public final class DemoCommand implements Callable<Integer> {
           .orElse(0);
     }
   }
-
-  /** The control plane the demo runs on: started by hack/local-cluster.sh, or $KUBECONFIG. */
-  static final class LocalCluster implements AutoCloseable {
-    private final Path kubeconfig;
-    private final Path script;
-
-    private LocalCluster(Path kubeconfig, Path script) {
-      this.kubeconfig = kubeconfig;
-      this.script = script;
-    }
-
-    Path kubeconfig() {
-      return kubeconfig;
-    }
-
-    static LocalCluster startOrUse(java.util.function.Consumer<String> say) throws Exception {
-      String env = System.getenv("KUBECONFIG");
-      if (env != null && !env.isBlank()) {
-        say.accept("using the cluster of KUBECONFIG=" + env);
-        return new LocalCluster(Path.of(env.split(java.io.File.pathSeparator)[0]), null);
-      }
-      Path script = Path.of("hack/local-cluster.sh").toAbsolutePath();
-      if (!Files.isExecutable(script)) {
-        throw new CliErrors.UserException(
-            "cannot start the local control plane: "
-                + script
-                + " not found. Run `karpenter demo` from the"
-                + " repository root, or point KUBECONFIG at a running cluster.");
-      }
-      say.accept(
-          "starting the local control plane (hack/local-cluster.sh up: etcd, kube-apiserver, kube-scheduler, kube-controller-manager)");
-      Process p = new ProcessBuilder(script.toString(), "up").redirectErrorStream(false).start();
-      String last = null;
-      try (BufferedReader r =
-          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          if (!line.isBlank()) {
-            last = line;
-          }
-        }
-      }
-      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-      int rc = p.waitFor();
-      if (rc != 0 || last == null || !last.startsWith("export KUBECONFIG=")) {
-        String tail = err.lines().reduce((a, b) -> b).orElse("");
-        throw new CliErrors.UserException(
-            "cannot start the local control plane (hack/local-cluster.sh up exited "
-                + rc
-                + "): "
-                + tail);
-      }
-      Path kc = Path.of(last.substring("export KUBECONFIG=".length()).trim());
-      say.accept("control plane up (KUBECONFIG=" + kc + ")");
-      return new LocalCluster(kc, script);
-    }
-
-    @Override
-    public void close() throws Exception {
-      if (script != null) {
-        new ProcessBuilder(script.toString(), "down")
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start()
-            .waitFor(60, TimeUnit.SECONDS);
-      }
-    }
-  }
-
-  static final Set<String> UNUSED = Set.of();
 }

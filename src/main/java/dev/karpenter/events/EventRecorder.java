@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes core/v1 Events that {@code kubectl describe} shows. The same (object, reason, message) is
- * written at most once per {@code dedupe} window, as Karpenter's recorder does.
+ * written at most once per {@code dedupe} window, as Karpenter's recorder does. Writes happen on a
+ * background thread (like client-go's broadcaster) so reconcilers never wait on them; events are
+ * best effort and dropped when the queue is full.
  */
 public final class EventRecorder {
   public static final String COMPONENT = "karpenter";
@@ -27,6 +29,19 @@ public final class EventRecorder {
   private final Clock clock;
   private final Duration dedupe;
   private final Map<String, Instant> recent = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ThreadPoolExecutor writer =
+      new java.util.concurrent.ThreadPoolExecutor(
+          1,
+          1,
+          0,
+          java.util.concurrent.TimeUnit.SECONDS,
+          new java.util.concurrent.ArrayBlockingQueue<>(10_000),
+          r -> {
+            Thread t = new Thread(r, "event-recorder");
+            t.setDaemon(true);
+            return t;
+          },
+          new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
 
   public EventRecorder(KubernetesClient client, Clock clock, Duration dedupe) {
     this.client = client;
@@ -56,6 +71,11 @@ public final class EventRecorder {
     String ns =
         obj.getMetadata().getNamespace() == null ? "default" : obj.getMetadata().getNamespace();
     String ts = now.truncatedTo(ChronoUnit.SECONDS).toString();
+    writer.execute(() -> write(obj, ns, ts, type, reason, message));
+  }
+
+  private void write(
+      HasMetadata obj, String ns, String ts, String type, String reason, String message) {
     try {
       client
           .v1()

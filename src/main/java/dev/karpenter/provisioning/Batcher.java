@@ -7,7 +7,9 @@ import java.util.Optional;
 
 /**
  * Karpenter's provisioning batch window: a batch opens at the first trigger and closes after {@code
- * idle} without a new trigger, or {@code max} after it opened, whichever comes first.
+ * idle} without a new trigger, or {@code max} after it opened, whichever comes first. As in
+ * Karpenter, a keyed trigger (a pod's UID) only extends the window the first time that key is seen
+ * in the open batch, so status churn of pods already pending cannot keep a batch open.
  */
 public final class Batcher {
   private final Clock clock;
@@ -15,11 +17,19 @@ public final class Batcher {
   private final Duration max;
   private Instant first;
   private Instant last;
+  private final java.util.Set<String> seen = new java.util.HashSet<>();
 
   public Batcher(Clock clock, Duration idle, Duration max) {
     this.clock = clock;
     this.idle = idle;
     this.max = max;
+  }
+
+  /** Triggers for {@code key}; a key already seen in the open batch changes nothing. */
+  public synchronized void trigger(String key) {
+    if (seen.add(key)) {
+      trigger();
+    }
   }
 
   public synchronized void trigger() {
@@ -62,6 +72,7 @@ public final class Batcher {
       if (left.isZero()) {
         first = null;
         last = null;
+        seen.clear();
         return true;
       }
       wait(Math.max(1, left.toMillis()));

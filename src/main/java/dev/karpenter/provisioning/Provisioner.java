@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,7 @@ public final class Provisioner implements AutoCloseable {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   static final Duration ICE_TTL = Duration.ofMinutes(3);
+  static final Duration RECENT_TTL = Duration.ofMinutes(1);
 
   private final KubernetesClient client;
   private final ClusterState state;
@@ -63,7 +65,15 @@ public final class Provisioner implements AutoCloseable {
   private final Scheduler scheduler;
   private final Clock clock;
   private final Map<String, Instant> unavailable = new ConcurrentHashMap<>();
-  private final List<Consumer<NodeClaim>> createdListeners = new ArrayList<>();
+  // NodeClaims this provisioner created that the informer may not show yet (name -> created at).
+  private final Map<String, Created> recentlyCreated = new ConcurrentHashMap<>();
+
+  private record Created(NodeClaim claim, Instant at) {}
+
+  private final List<BiConsumer<NodeClaim, List<String>>> createdListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<BiConsumer<String, String>> nominationListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Thread loop;
   private volatile boolean running;
 
@@ -84,11 +94,27 @@ public final class Provisioner implements AutoCloseable {
     this.batcher = batcher;
     this.scheduler = scheduler;
     this.clock = clock;
-    state.onProvisionablePod(p -> batcher.trigger());
+    state.onProvisionablePod(p -> batcher.trigger(p.getMetadata().getUid()));
   }
 
   /** Called with every NodeClaim this provisioner creates (for timelines and benchmarks). */
   public void onCreated(Consumer<NodeClaim> listener) {
+    createdListeners.add((claim, pods) -> listener.accept(claim));
+  }
+
+  /**
+   * Called with each pod ({@code namespace/name}) a provisioning round nominated and its target:
+   * {@code nodeclaim/<name>} (new or in flight) or {@code node/<name>}.
+   */
+  public void onNominated(BiConsumer<String, String> listener) {
+    nominationListeners.add(listener);
+  }
+
+  /**
+   * Called with every NodeClaim this provisioner creates and the pods ({@code namespace/name}) it
+   * was created for.
+   */
+  public void onCreated(BiConsumer<NodeClaim, List<String>> listener) {
     createdListeners.add(listener);
   }
 
@@ -200,47 +226,37 @@ public final class Provisioner implements AutoCloseable {
     Map<String, Pod> byKey = new HashMap<>();
     pending.forEach(
         p -> byKey.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p));
+    // Like Karpenter, create the batch's NodeClaims in parallel: one API round trip, not N.
+    List<java.util.concurrent.Future<NodeClaim>> futures = new ArrayList<>();
+    try (var creators = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (NodeClaimPlan plan : result.nodeClaims()) {
+        futures.add(creators.submit(() -> create(plan, pools.get(plan.nodePool()), byKey)));
+      }
+    }
     List<NodeClaim> created = new ArrayList<>();
-    for (NodeClaimPlan plan : result.nodeClaims()) {
-      NodePool pool = pools.get(plan.nodePool());
+    for (var f : futures) {
       try {
-        NodeClaim claim = client.resource(nodeClaim(plan, pool)).create();
-        created.add(claim);
-        metrics.nodeClaimsCreated(plan.nodePool(), "provisioned", 1);
-        LOG.info(
-            "created NodeClaim {} (NodePool {}, {} {} {}, ${}/h) for {} pods",
-            claim.getMetadata().getName(),
-            plan.nodePool(),
-            plan.instanceType(),
-            plan.capacityType(),
-            plan.zone(),
-            String.format("%.4f", plan.pricePerHour()),
-            plan.pods().size());
-        for (String key : plan.pods()) {
-          Pod p = byKey.get(key);
-          if (p != null) {
-            events.normal(
-                p,
-                "Nominated",
-                "Pod should schedule on: nodeclaim/" + claim.getMetadata().getName());
-          }
+        NodeClaim c = f.get();
+        if (c != null) {
+          created.add(c);
         }
-        createdListeners.forEach(l -> l.accept(claim));
-      } catch (KubernetesClientException e) {
-        LOG.warn(
-            "creating NodeClaim for NodePool {} failed: {}",
-            plan.nodePool(),
-            e.getStatus() == null ? e.getMessage() : e.getStatus().getMessage());
+      } catch (java.util.concurrent.ExecutionException e) {
+        LOG.warn("creating a NodeClaim failed: {}", e.getCause().toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
       }
     }
     result
         .existingNodes()
         .forEach(
             (node, keys) -> {
+              String target = target(node);
               for (String key : keys) {
+                nominationListeners.forEach(l -> l.accept(key, target));
                 Pod p = byKey.get(key);
                 if (p != null) {
-                  events.normal(p, "Nominated", "Pod should schedule on: " + target(node));
+                  events.normal(p, "Nominated", "Pod should schedule on: " + target);
                 }
               }
             });
@@ -256,6 +272,60 @@ public final class Provisioner implements AutoCloseable {
     return created;
   }
 
+  private NodeClaim create(NodeClaimPlan plan, NodePool pool, Map<String, Pod> byKey) {
+    try {
+      NodeClaim claim = client.resource(nodeClaim(plan, pool)).create();
+      recentlyCreated.put(claim.getMetadata().getName(), new Created(claim, clock.instant()));
+      metrics.nodeClaimsCreated(plan.nodePool(), "provisioned", 1);
+      LOG.info(
+          "created NodeClaim {} (NodePool {}, {} {} {}, ${}/h) for {} pods",
+          claim.getMetadata().getName(),
+          plan.nodePool(),
+          plan.instanceType(),
+          plan.capacityType(),
+          plan.zone(),
+          String.format("%.4f", plan.pricePerHour()),
+          plan.pods().size());
+      createdListeners.forEach(l -> l.accept(claim, plan.pods()));
+      String target = "nodeclaim/" + claim.getMetadata().getName();
+      plan.pods().forEach(k -> nominationListeners.forEach(l -> l.accept(k, target)));
+      for (String key : plan.pods()) {
+        Pod p = byKey.get(key);
+        if (p != null) {
+          events.normal(
+              p, "Nominated", "Pod should schedule on: nodeclaim/" + claim.getMetadata().getName());
+        }
+      }
+      return claim;
+    } catch (KubernetesClientException e) {
+      LOG.warn(
+          "creating NodeClaim for NodePool {} failed: {}",
+          plan.nodePool(),
+          e.getStatus() == null ? e.getMessage() : e.getStatus().getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * The cluster's NodeClaims plus those created here that the informer has not delivered yet, so a
+   * round right after another does not plan the same pods a second time.
+   */
+  private List<NodeClaim> nodeClaims() {
+    List<NodeClaim> known = state.nodeClaims();
+    Set<String> names = new java.util.HashSet<>();
+    known.forEach(c -> names.add(c.getMetadata().getName()));
+    Instant stale = clock.instant().minus(RECENT_TTL);
+    recentlyCreated
+        .entrySet()
+        .removeIf(e -> names.contains(e.getKey()) || e.getValue().at().isBefore(stale));
+    if (recentlyCreated.isEmpty()) {
+      return known;
+    }
+    List<NodeClaim> all = new ArrayList<>(known);
+    recentlyCreated.values().forEach(c -> all.add(c.claim()));
+    return all;
+  }
+
   private String target(String node) {
     return state.node(node).isPresent() ? "node/" + node : "nodeclaim/" + node;
   }
@@ -263,7 +333,7 @@ public final class Provisioner implements AutoCloseable {
   private Map<String, Resources> usageByPool() {
     Map<String, Resources> usage = new HashMap<>();
     Map<String, InstanceType> noTypes = Map.of();
-    for (NodeClaim c : state.nodeClaims()) {
+    for (NodeClaim c : nodeClaims()) {
       String pool = NodeClaims.nodePool(c);
       if (pool != null) {
         Resources cap = ApiConversions.capacity(c, noTypes);
@@ -275,7 +345,7 @@ public final class Provisioner implements AutoCloseable {
 
   private List<ExistingNode> existingNodes() {
     Map<String, NodeClaim> claimsByNode = new HashMap<>();
-    for (NodeClaim c : state.nodeClaims()) {
+    for (NodeClaim c : nodeClaims()) {
       if (c.getStatus() != null && c.getStatus().getProviderID() != null) {
         state
             .nodeByProviderId(c.getStatus().getProviderID())
@@ -320,7 +390,7 @@ public final class Provisioner implements AutoCloseable {
 
   private List<ExistingNode> inFlight(Map<String, List<InstanceType>> typesByPool) {
     List<ExistingNode> out = new ArrayList<>();
-    for (NodeClaim c : state.nodeClaims()) {
+    for (NodeClaim c : nodeClaims()) {
       if (c.getMetadata().getDeletionTimestamp() != null) {
         continue;
       }

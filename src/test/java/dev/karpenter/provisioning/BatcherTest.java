@@ -62,4 +62,16 @@ class BatcherTest {
     }
     assertEquals(Duration.ZERO, b.remaining().orElseThrow());
   }
+
+  @Test
+  void aPodAlreadyInTheBatchDoesNotKeepItOpen() {
+    ManualClock clock = new ManualClock();
+    Batcher b = new Batcher(clock, Duration.ofSeconds(1), Duration.ofSeconds(10));
+    b.trigger("pod-a");
+    clock.advance(Duration.ofMillis(800));
+    b.trigger("pod-a");
+    assertEquals(Duration.ofMillis(200), b.remaining().orElseThrow());
+    b.trigger("pod-b");
+    assertEquals(Duration.ofSeconds(1), b.remaining().orElseThrow());
+  }
 }
