@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       SimulateCommand.class,
       CatalogCommand.class,
+      ValidateCommand.class,
       ControllerCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class,

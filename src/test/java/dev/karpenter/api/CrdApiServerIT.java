@@ -11,9 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.karpenter.api.aws.v1.EC2NodeClass;
 import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.api.validation.CrdSchemas;
+import dev.karpenter.api.validation.FieldError;
+import dev.karpenter.api.validation.ManifestValidator;
 import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
 import io.fabric8.kubeapitest.junit.KubeConfig;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.StatusCause;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -24,6 +28,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,12 +41,14 @@ import org.junit.jupiter.api.TestFactory;
  * The generated CRDs on a real kube-apiserver (fabric8 kube-api-test, binaries provisioned by
  * hack/provision-k8s.sh): the guide's and workshop's manifests are accepted and read back with
  * Karpenter's defaults, and every invalid manifest is rejected with a message naming its field.
+ * Offline {@code karpenter validate} must agree with the server on every one of them.
  */
 @EnableKubeAPIServer
 class CrdApiServerIT {
   static KubernetesClient client;
   @KubeConfig static String kubeConfigYaml;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ManifestValidator OFFLINE = new ManifestValidator(CrdSchemas.bundled());
 
   @BeforeAll
   static void installCrds() throws IOException {
@@ -93,6 +101,8 @@ class CrdApiServerIT {
                 DynamicTest.dynamicTest(
                     d.path("kind").asText() + " " + d.at("/metadata/name").asText(),
                     () -> {
+                      ManifestValidator.ObjectResult offline = OFFLINE.validate(d).orElseThrow();
+                      assertEquals(List.of(), offline.errors(), "offline validate disagrees");
                       JsonNode back = create(d);
                       try {
                         assertEquals(
@@ -176,7 +186,8 @@ class CrdApiServerIT {
                     () -> {
                       Manifests.Expectation e = Manifests.expectation(f);
                       JsonNode doc = Manifests.documents(f).get(0);
-                      String message = rejection(doc);
+                      List<StatusCause> causes = rejection(doc);
+                      String message = describe(causes);
                       assertTrue(
                           message.contains(e.field()),
                           f.getFileName()
@@ -187,6 +198,11 @@ class CrdApiServerIT {
                       assertTrue(
                           message.contains(e.message()),
                           f.getFileName() + ": expected '" + e.message() + "' in: " + message);
+                      assertEquals(
+                          e.fields(),
+                          fields(causes),
+                          f.getFileName() + ": the # field / # also headers name every field");
+                      assertOfflineAgrees(doc, causes);
                     }));
   }
 
@@ -239,23 +255,44 @@ class CrdApiServerIT {
     return out;
   }
 
-  /** Creates the object, expecting a rejection; returns the API server's message. */
-  static String rejection(JsonNode doc) {
-    List<String> messages = new ArrayList<>();
+  /**
+   * The same fields and messages from {@code karpenter validate} as from the server. The server's
+   * "rules not checked" cause has the field {@code <nil>}; offline it is the error without a path.
+   */
+  private static void assertOfflineAgrees(JsonNode doc, List<StatusCause> causes) {
+    Set<String> server = new TreeSet<>();
+    causes.forEach(c -> server.add(c.getField() + ": " + c.getMessage()));
+    Set<String> offline = new TreeSet<>();
+    for (FieldError e : OFFLINE.validate(doc).orElseThrow().errors()) {
+      offline.add((e.path() == null ? "<nil>" : e.path().field()) + ": " + e.body());
+    }
+    assertEquals(server, offline, "karpenter validate and the API server disagree");
+  }
+
+  private static Set<String> fields(List<StatusCause> causes) {
+    Set<String> out = new TreeSet<>();
+    causes.stream().map(StatusCause::getField).filter(f -> !"<nil>".equals(f)).forEach(out::add);
+    return out;
+  }
+
+  private static String describe(List<StatusCause> causes) {
+    List<String> lines = new ArrayList<>();
+    causes.forEach(c -> lines.add(c.getField() + ": " + c.getMessage()));
+    return String.join("\n", lines);
+  }
+
+  /** Creates the object, expecting a rejection; returns the causes the API server names. */
+  static List<StatusCause> rejection(JsonNode doc) {
     try {
       create(doc);
     } catch (KubernetesClientException ex) {
-      if (ex.getStatus() != null && ex.getStatus().getDetails() != null) {
-        ex.getStatus()
-            .getDetails()
-            .getCauses()
-            .forEach(c -> messages.add(c.getField() + ": " + c.getMessage()));
+      if (ex.getStatus() == null || ex.getStatus().getDetails() == null) {
+        fail("the API server rejected without causes: " + ex.getMessage());
       }
-      messages.add(ex.getStatus() == null ? ex.getMessage() : ex.getStatus().getMessage());
-      return String.join("\n", messages);
+      return ex.getStatus().getDetails().getCauses();
     }
     delete(doc);
     fail("the API server accepted " + doc.at("/metadata/name").asText());
-    return "";
+    return List.of();
   }
 }

@@ -59,18 +59,36 @@ public final class Manifests {
     }
   }
 
-  /** The {@code # expect: ...} header lines of an invalid manifest: field path and message part. */
-  public record Expectation(Path file, String field, String message) {}
+  /**
+   * The header lines of an invalid manifest: {@code # field:} the field its mistake is reported at,
+   * {@code # message:} a part of that message, {@code # also:} further fields the API server
+   * reports for the same mistake (e.g. a pattern on a value besides a rule on its list).
+   */
+  public record Expectation(Path file, String field, String message, List<String> alsoFields) {
+    public Expectation(Path file, String field, String message) {
+      this(file, field, message, List.of());
+    }
+
+    /** Every field the API server names for this manifest. */
+    public java.util.Set<String> fields() {
+      java.util.Set<String> all = new java.util.TreeSet<>(alsoFields);
+      all.add(field);
+      return all;
+    }
+  }
 
   public static Expectation expectation(Path file) {
     String field = null;
     String message = "";
+    List<String> also = new ArrayList<>();
     try {
       for (String line : Files.readAllLines(file)) {
         if (line.startsWith("# field: ")) {
           field = line.substring("# field: ".length()).trim();
         } else if (line.startsWith("# message: ")) {
           message = line.substring("# message: ".length()).trim();
+        } else if (line.startsWith("# also: ")) {
+          also.add(line.substring("# also: ".length()).trim());
         }
       }
     } catch (IOException e) {
@@ -79,6 +97,6 @@ public final class Manifests {
     if (field == null) {
       throw new IllegalStateException(file + " has no '# field: ' header");
     }
-    return new Expectation(file, field, message);
+    return new Expectation(file, field, message, List.copyOf(also));
   }
 }

@@ -138,13 +138,9 @@ class GuideMetricsIT {
     return queries;
   }
 
-  /** Alert name to expression, from the PrometheusRule document of the rules file. */
+  /** Alert name to expression, from the guide's PrometheusRule. */
   static Map<String, String> alertExpressions() throws IOException {
-    String text = Files.readString(MONITORING.resolve("09-alert-rules.yaml"));
-    // The file is the guide's page: a ServiceMonitor, a caption line, then the PrometheusRule.
-    String rule =
-        text.substring(text.indexOf("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule"));
-    JsonNode doc = new YAMLMapper().readTree(rule);
+    JsonNode doc = new YAMLMapper().readTree(MONITORING.resolve("09-alert-rules.yaml").toFile());
     Map<String, String> out = new LinkedHashMap<>();
     for (JsonNode group : doc.path("spec").path("groups")) {
       for (JsonNode r : group.path("rules")) {

@@ -14,25 +14,9 @@ import java.util.List;
 public record NodeClaimTemplateSpec(
     @Required
         @Size(max = 100)
-        @ValidationRule(
-            value =
-                "self.all(x, x.operator == 'In' ? has(x.values) && x.values.size() != 0 : true)",
-            message = "requirements with operator 'In' must have a value defined")
-        @ValidationRule(
-            value =
-                "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt' || x.operator == 'Gte' ||"
-                    + " x.operator == 'Lte') ? (has(x.values) && x.values.size() == 1 &&"
-                    + " x.values[0].matches('^[0-9]+$')) : true)",
-            message =
-                "requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive"
-                    + " integer value")
-        @ValidationRule(
-            value =
-                "self.all(x, (x.operator == 'In' && has(x.minValues)) ? (has(x.values) &&"
-                    + " x.values.size() >= x.minValues) : true)",
-            message =
-                "requirements with 'minValues' must have at least that many values specified in"
-                    + " the 'values' field")
+        @ValidationRule(value = Rules.REQ_IN_HAS_VALUES, message = Rules.REQ_IN_HAS_VALUES_MSG)
+        @ValidationRule(value = Rules.REQ_NUMERIC_SINGLE, message = Rules.REQ_NUMERIC_SINGLE_MSG)
+        @ValidationRule(value = Rules.REQ_MIN_VALUES, message = Rules.REQ_MIN_VALUES_MSG)
         @JsonPropertyDescription(
             "Requirements that constrain the nodes of this NodePool (instance types, zones,"
                 + " capacity types, architectures, GPU names ...). They are intersected with each"

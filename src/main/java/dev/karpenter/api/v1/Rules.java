@@ -63,4 +63,22 @@ public final class Rules {
 
   public static final String DURATION_OR_NEVER = "^(([0-9]+(s|m|h))+|Never)$";
   public static final String DURATION = "^([0-9]+(s|m|h))+$";
+
+  // Rules on a list of requirements (NodePool template and NodeClaim).
+  public static final String REQ_IN_HAS_VALUES =
+      "self.all(x, x.operator == 'In' ? has(x.values) && x.values.size() != 0 : true)";
+  public static final String REQ_IN_HAS_VALUES_MSG =
+      "requirements with operator 'In' must have a value defined";
+  public static final String REQ_NUMERIC_SINGLE =
+      "self.all(x, (x.operator == 'Gt' || x.operator == 'Lt' || x.operator == 'Gte' ||"
+          + " x.operator == 'Lte') ? (has(x.values) && x.values.size() == 1 &&"
+          + " x.values[0].matches('^[0-9]+$')) : true)";
+  public static final String REQ_NUMERIC_SINGLE_MSG =
+      "requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive integer value";
+  public static final String REQ_MIN_VALUES =
+      "self.all(x, (x.operator == 'In' && has(x.minValues)) ? (has(x.values) &&"
+          + " x.values.size() >= x.minValues) : true)";
+  public static final String REQ_MIN_VALUES_MSG =
+      "requirements with 'minValues' must have at least that many values specified in the"
+          + " 'values' field";
 }

@@ -7,8 +7,9 @@ import dev.karpenter.scheduling.Requirement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -23,11 +24,15 @@ import org.slf4j.LoggerFactory;
  */
 final class CostImprover {
   private static final Logger LOG = LoggerFactory.getLogger(CostImprover.class);
-  private static final int MAX_PODS_PER_CLAIM = 400;
+  private static final int MAX_PODS_PER_GROUP = 3000;
+  // The greedy re-pack tries every type for every node: quadratic, so only for small units.
+  private static final int MAX_PODS_GREEDY = 300;
 
   private final Simulation sim;
   private final Clock clock;
   private final Duration budget;
+  private PackingLp.Solution lpCache;
+  private List<PodState> lpCacheFor;
 
   CostImprover(Simulation sim, Clock clock, Duration budget) {
     this.sim = sim;
@@ -37,44 +42,96 @@ final class CostImprover {
 
   void improve() {
     long deadline = clock.millis() + budget.toMillis();
+    // Claims of one NodePool with identical requirements are re-packed together, so that the
+    // partly filled last node of each is shared.
+    Map<List<Object>, List<Simulation.Claim>> groups = new LinkedHashMap<>();
+    for (Simulation.Claim c : sim.claims) {
+      groups.computeIfAbsent(List.of(c.pool, c.requirements), k -> new ArrayList<>()).add(c);
+    }
     List<Simulation.Claim> out = new ArrayList<>();
     double saved = 0;
-    boolean timedOut = false;
-    for (Simulation.Claim c : sim.claims) {
-      if (timedOut || clock.millis() > deadline) {
-        timedOut = true;
-        out.add(c);
-        continue;
+    for (List<Simulation.Claim> group : groups.values()) {
+      List<List<Simulation.Claim>> units = new ArrayList<>();
+      int pods = 0;
+      boolean allSplittable = true;
+      for (Simulation.Claim c : group) {
+        pods += c.pods.size();
+        allSplittable &= splittable(c);
       }
-      List<Simulation.Claim> split = null;
-      if (c.pods.size() >= 2 && c.pods.size() <= MAX_PODS_PER_CLAIM && splittable(c)) {
-        split = split(c);
-      }
-      if (split == null) {
-        out.add(c);
-        continue;
-      }
-      double before = sim.plan(c).pricePerHour();
-      double after = 0;
-      for (Simulation.Claim s : split) {
-        after += sim.plan(s).pricePerHour();
-      }
-      if (after < before - 1e-9 && withinLimits(c, split)) {
-        applyReservation(c, split);
-        out.addAll(split);
-        saved += before - after;
+      if (allSplittable && group.size() > 1 && pods <= MAX_PODS_PER_GROUP) {
+        units.add(group);
       } else {
-        out.add(c);
+        for (Simulation.Claim c : group) {
+          units.add(List.of(c));
+        }
+      }
+      for (List<Simulation.Claim> unit : units) {
+        if (clock.millis() > deadline) {
+          out.addAll(unit);
+          continue;
+        }
+        double s = improveUnit(unit, out);
+        saved += s;
       }
     }
     sim.claims.clear();
     sim.claims.addAll(out);
     if (saved > 0) {
-      LOG.debug(
-          "cost improver saved ${}/h{}",
-          String.format("%.4f", saved),
-          timedOut ? " (budget exhausted)" : "");
+      LOG.debug("cost improver saved ${}/h", String.format("%.4f", saved));
     }
+  }
+
+  /** Re-packs the pods of {@code unit}; adds the cheaper of old and new to {@code out}. */
+  private double improveUnit(List<Simulation.Claim> unit, List<Simulation.Claim> out) {
+    List<PodState> pods = new ArrayList<>();
+    for (Simulation.Claim c : unit) {
+      pods.addAll(c.pods);
+    }
+    boolean eligible =
+        pods.size() >= 2
+            && pods.size() <= MAX_PODS_PER_GROUP
+            && (unit.size() > 1 || splittable(unit.get(0)));
+    if (!eligible) {
+      out.addAll(unit);
+      return 0;
+    }
+    double before = cost(unit);
+    List<Simulation.Claim> best = unit;
+    double bestCost = before;
+    for (int strategy = 0; strategy < 5; strategy++) {
+      if (strategy == 0 && pods.size() > MAX_PODS_GREEDY) {
+        continue;
+      }
+      List<Simulation.Claim> candidate =
+          switch (strategy) {
+            case 0 -> split(unit.get(0), pods);
+            case 1 -> lpPack(unit.get(0), pods, true, false);
+            case 2 -> lpPack(unit.get(0), pods, false, false);
+            case 3 -> lpPack(unit.get(0), pods, true, true);
+            default -> lpPack(unit.get(0), pods, false, true);
+          };
+      if (candidate == null) {
+        continue;
+      }
+      double after = cost(candidate);
+      if (after < bestCost - 1e-9 && withinLimits(unit, candidate)) {
+        best = candidate;
+        bestCost = after;
+      }
+    }
+    if (best != unit) {
+      applyReservation(unit, best);
+    }
+    out.addAll(best);
+    return before - bestCost;
+  }
+
+  private double cost(List<Simulation.Claim> claims) {
+    double sum = 0;
+    for (Simulation.Claim c : claims) {
+      sum += sim.plan(c).pricePerHour();
+    }
+    return sum;
   }
 
   private boolean splittable(Simulation.Claim c) {
@@ -93,10 +150,10 @@ final class CostImprover {
     return true;
   }
 
-  private List<Simulation.Claim> split(Simulation.Claim c) {
+  /** Instance types a claim like {@code c} may use, with the price it would launch at. */
+  private Map<Integer, Double> candidateTypes(Simulation.Claim c) {
     Simulation.PoolInfo pi = c.pool;
-    List<Integer> types = new ArrayList<>();
-    Map<Integer, Double> price = new HashMap<>();
+    Map<Integer, Double> price = new LinkedHashMap<>();
     Requirement zone = c.requirements.get(Labels.ZONE);
     Requirement ct = c.requirements.get(Labels.CAPACITY_TYPE);
     boolean spot = ct == null || ct.matches(Labels.SPOT);
@@ -112,23 +169,29 @@ final class CostImprover {
         o = pi.types[t].cheapest(zone, ct);
       }
       if (o != null) {
-        types.add(t);
         price.put(t, o.price());
       }
     }
+    return price;
+  }
+
+  /** Greedy: repeatedly open the node type with the lowest price per packed share of pods. */
+  private List<Simulation.Claim> split(Simulation.Claim c, List<PodState> pods) {
+    Simulation.PoolInfo pi = c.pool;
+    Map<Integer, Double> price = candidateTypes(c);
     int n = sim.index.size();
     long[] totals = new long[n];
-    for (PodState p : c.pods) {
+    for (PodState p : pods) {
       ResourceIndex.addInPlace(totals, p.requests);
     }
-    List<PodState> remaining = new ArrayList<>(c.pods);
+    List<PodState> remaining = new ArrayList<>(pods);
     remaining.sort(Comparator.comparingDouble((PodState p) -> -share(p, totals)));
     List<Simulation.Claim> out = new ArrayList<>();
     while (!remaining.isEmpty()) {
       double bestScore = Double.MAX_VALUE;
       List<PodState> bestPods = null;
       int bestType = -1;
-      for (int t : types) {
+      for (int t : price.keySet()) {
         List<PodState> packed = pack(remaining, pi.alloc[t]);
         if (packed.isEmpty()) {
           continue;
@@ -147,37 +210,228 @@ final class CostImprover {
       if (bestPods == null) {
         return null;
       }
-      long[] req = new long[n];
-      List<String> ports = new ArrayList<>();
-      for (PodState p : bestPods) {
-        ResourceIndex.addInPlace(req, p.requests);
-        ports.addAll(p.hostPorts);
-      }
-      List<Integer> fit = new ArrayList<>();
-      for (int t : types) {
-        boolean ok = true;
-        for (int k = 0; k < n && ok; k++) {
-          // Options no larger than the chosen type in any limited resource keep the reservation
-          // at the chosen type's size.
-          ok =
-              req[k] <= pi.alloc[t][k]
-                  && (!pi.limited
-                      || pi.limit[k] < 0
-                      || pi.capacity[t][k] <= pi.capacity[bestType][k]);
-        }
-        if (ok) {
-          fit.add(t);
-        }
-      }
-      Simulation.Claim s =
-          sim
-          .new Claim(pi, c.requirements, fit.stream().mapToInt(Integer::intValue).toArray(), req);
-      s.pods.addAll(bestPods);
-      s.ports.addAll(ports);
-      out.add(s);
+      out.add(claimFor(c, price.keySet(), bestType, bestPods));
       remaining.removeAll(bestPods);
     }
     return out;
+  }
+
+  /**
+   * LP-guided: solve the packing LP for these pods, open its whole nodes plus, for each fractional
+   * node, the cheapest type covering that fraction; place the pods (largest first) where the free
+   * capacity best matches their shape, and pack any leftover greedily.
+   */
+  private List<Simulation.Claim> lpPack(
+      Simulation.Claim c, List<PodState> pods, boolean fractionalBins, boolean binCentric) {
+    Simulation.PoolInfo pi = c.pool;
+    Map<Integer, Double> price = candidateTypes(c);
+    List<Integer> types = new ArrayList<>(price.keySet());
+    if (types.isEmpty()) {
+      return null;
+    }
+    int n = sim.index.size();
+    Map<CostBound.ClassKey, long[]> classes = new LinkedHashMap<>();
+    for (PodState p : pods) {
+      BitSet compatible = new BitSet();
+      for (int i = 0; i < types.size(); i++) {
+        if (ResourceIndex.fits(pi.alloc[types.get(i)], new long[n], p.requests)) {
+          compatible.set(i);
+        }
+      }
+      if (compatible.isEmpty()) {
+        return null;
+      }
+      ResourceIndex.addInPlace(
+          classes.computeIfAbsent(
+              new CostBound.ClassKey(compatible, java.util.Arrays.toString(p.requests)),
+              k -> new long[n]),
+          p.requests);
+    }
+    List<long[]> alloc = new ArrayList<>();
+    List<Double> prices = new ArrayList<>();
+    for (int t : types) {
+      alloc.add(pi.alloc[t]);
+      prices.add(price.get(t));
+    }
+    if (lpCache == null || lpCacheFor != pods) {
+      lpCache =
+          PackingLp.solve(
+              alloc,
+              prices,
+              new ArrayList<>(classes.values()),
+              classes.keySet().stream().map(CostBound.ClassKey::compatible).toList());
+      lpCacheFor = pods;
+    }
+    PackingLp.Solution lp = lpCache;
+    List<Integer> binType = new ArrayList<>();
+    for (int i = 0; i < types.size(); i++) {
+      double x = lp.nodes()[i];
+      int whole = (int) Math.floor(x + 1e-6);
+      for (int k = 0; k < whole; k++) {
+        binType.add(types.get(i));
+      }
+      double rest = x - whole;
+      if (rest > 1e-6 && fractionalBins) {
+        // The fractional node becomes the cheapest type covering that fraction of it, rather
+        // than a whole (possibly very large) node.
+        long[] need = new long[n];
+        for (int k = 0; k < n; k++) {
+          need[k] = (long) Math.ceil(rest * pi.alloc[types.get(i)][k]);
+        }
+        int cheapest = types.get(i);
+        for (int t : types) {
+          if (ResourceIndex.fits(pi.alloc[t], new long[n], need)
+              && price.get(t) < price.get(cheapest)) {
+            cheapest = t;
+          }
+        }
+        binType.add(cheapest);
+      }
+    }
+    long[] scale = new long[n];
+    for (int t : types) {
+      for (int k = 0; k < n; k++) {
+        scale[k] = Math.max(scale[k], pi.alloc[t][k]);
+      }
+    }
+    long[] totals = new long[n];
+    for (PodState p : pods) {
+      ResourceIndex.addInPlace(totals, p.requests);
+    }
+    List<PodState> sorted = new ArrayList<>(pods);
+    sorted.sort(Comparator.comparingDouble((PodState p) -> -share(p, totals)));
+    List<long[]> used = new ArrayList<>();
+    List<List<PodState>> binPods = new ArrayList<>();
+    for (int b = 0; b < binType.size(); b++) {
+      used.add(new long[n]);
+      binPods.add(new ArrayList<>());
+    }
+    List<PodState> leftover = new ArrayList<>();
+    if (binCentric) {
+      // Fill one bin at a time with the pod whose request best matches its free capacity.
+      List<PodState> remaining = new ArrayList<>(sorted);
+      for (int b = 0; b < binType.size(); b++) {
+        long[] a = pi.alloc[binType.get(b)];
+        while (true) {
+          int best = -1;
+          double bestScore = -1;
+          for (int i = 0; i < remaining.size(); i++) {
+            PodState p = remaining.get(i);
+            if (!ResourceIndex.fits(a, used.get(b), p.requests)) {
+              continue;
+            }
+            double score = 0;
+            for (int k = 0; k < n; k++) {
+              if (scale[k] > 0) {
+                score +=
+                    (double) p.requests[k]
+                        * (a[k] - used.get(b)[k])
+                        / ((double) scale[k] * scale[k]);
+              }
+            }
+            if (score > bestScore
+                && portsFree(p, portsOf(binPods.get(b)))
+                && hostnameCompatible(p, binPods.get(b))) {
+              bestScore = score;
+              best = i;
+            }
+          }
+          if (best < 0) {
+            break;
+          }
+          PodState p = remaining.remove(best);
+          ResourceIndex.addInPlace(used.get(b), p.requests);
+          binPods.get(b).add(p);
+        }
+      }
+      leftover.addAll(remaining);
+    } else {
+      for (PodState p : sorted) {
+        int best = -1;
+        double bestSlack = Double.MAX_VALUE;
+        for (int b = 0; b < binType.size(); b++) {
+          long[] a = pi.alloc[binType.get(b)];
+          if (!ResourceIndex.fits(a, used.get(b), p.requests)
+              || !portsFree(p, portsOf(binPods.get(b)))
+              || !hostnameCompatible(p, binPods.get(b))) {
+            continue;
+          }
+          // Prefer the bin whose free capacity points the same way as the pod's request, so that
+          // cpu-heavy pods go to cpu-rich types and memory-heavy pods to memory-rich ones.
+          double align = 0;
+          for (int k = 0; k < n; k++) {
+            if (scale[k] > 0) {
+              align -=
+                  (double) p.requests[k] * (a[k] - used.get(b)[k]) / ((double) scale[k] * scale[k]);
+            }
+          }
+          if (align < bestSlack) {
+            bestSlack = align;
+            best = b;
+          }
+        }
+        if (best < 0) {
+          leftover.add(p);
+        } else {
+          ResourceIndex.addInPlace(used.get(best), p.requests);
+          binPods.get(best).add(p);
+        }
+      }
+    }
+    List<Simulation.Claim> out = new ArrayList<>();
+    for (int b = 0; b < binType.size(); b++) {
+      if (!binPods.get(b).isEmpty()) {
+        out.add(claimFor(c, price.keySet(), binType.get(b), binPods.get(b)));
+      }
+    }
+    if (!leftover.isEmpty()) {
+      List<Simulation.Claim> rest = split(c, leftover);
+      if (rest == null) {
+        return null;
+      }
+      out.addAll(rest);
+    }
+    return out;
+  }
+
+  private static List<String> portsOf(List<PodState> pods) {
+    List<String> ports = new ArrayList<>();
+    for (PodState p : pods) {
+      ports.addAll(p.hostPorts);
+    }
+    return ports;
+  }
+
+  /**
+   * A claim for {@code pods} whose options are the types that fit them, none larger than chosen.
+   */
+  private Simulation.Claim claimFor(
+      Simulation.Claim c, java.util.Collection<Integer> types, int chosen, List<PodState> pods) {
+    Simulation.PoolInfo pi = c.pool;
+    int n = sim.index.size();
+    long[] req = new long[n];
+    for (PodState p : pods) {
+      ResourceIndex.addInPlace(req, p.requests);
+    }
+    List<Integer> fit = new ArrayList<>();
+    for (int t : types) {
+      boolean ok = true;
+      for (int k = 0; k < n && ok; k++) {
+        // Options no larger than the chosen type in any limited resource keep the reservation
+        // at the chosen type's size.
+        ok =
+            req[k] <= pi.alloc[t][k]
+                && (!pi.limited || pi.limit[k] < 0 || pi.capacity[t][k] <= pi.capacity[chosen][k]);
+      }
+      if (ok) {
+        fit.add(t);
+      }
+    }
+    Simulation.Claim s =
+        sim.new Claim(pi, c.requirements, fit.stream().mapToInt(Integer::intValue).toArray(), req);
+    s.pods.addAll(pods);
+    s.ports.addAll(portsOf(pods));
+    return s;
   }
 
   private static double share(PodState p, long[] totals) {
@@ -252,14 +506,16 @@ final class CostImprover {
     return true;
   }
 
-  private boolean withinLimits(Simulation.Claim c, List<Simulation.Claim> split) {
-    Simulation.PoolInfo pi = c.pool;
+  private boolean withinLimits(List<Simulation.Claim> old, List<Simulation.Claim> split) {
+    Simulation.PoolInfo pi = old.get(0).pool;
     if (!pi.limited) {
       return true;
     }
     long[] used = pi.used.clone();
-    for (int k = 0; k < used.length; k++) {
-      used[k] -= c.reservation[k];
+    for (Simulation.Claim c : old) {
+      for (int k = 0; k < used.length; k++) {
+        used[k] -= c.reservation[k];
+      }
     }
     for (Simulation.Claim s : split) {
       s.reservation = reservation(pi, s);
@@ -285,13 +541,15 @@ final class CostImprover {
     return r;
   }
 
-  private static void applyReservation(Simulation.Claim c, List<Simulation.Claim> split) {
-    Simulation.PoolInfo pi = c.pool;
+  private static void applyReservation(List<Simulation.Claim> old, List<Simulation.Claim> split) {
+    Simulation.PoolInfo pi = old.get(0).pool;
     if (!pi.limited) {
       return;
     }
     for (int k = 0; k < pi.used.length; k++) {
-      pi.used[k] -= c.reservation[k];
+      for (Simulation.Claim c : old) {
+        pi.used[k] -= c.reservation[k];
+      }
       for (Simulation.Claim s : split) {
         pi.used[k] += s.reservation[k];
       }
