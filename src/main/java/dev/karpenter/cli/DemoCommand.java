@@ -134,8 +134,8 @@ public final class DemoCommand implements Callable<Integer> {
       }
       watches.forEach(SharedIndexInformer::close);
       Summary s = timeline.summary(client, (SimulatedCloudProvider) null, op);
-      printSummary(s);
       cleanup(client);
+      printSummary(s);
       return s.podsPending() == 0 ? 0 : 1;
     }
   }
