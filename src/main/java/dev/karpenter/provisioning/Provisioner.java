@@ -65,7 +65,7 @@ public final class Provisioner implements AutoCloseable {
   private final Scheduler scheduler;
   private final Clock clock;
   private final Map<String, Instant> unavailable = new ConcurrentHashMap<>();
-  // NodeClaims this provisioner created that the informer may not show yet (name -> created at).
+  // NodeClaims this provisioner created that the informer has not delivered yet.
   private final Map<String, Created> recentlyCreated = new ConcurrentHashMap<>();
 
   private record Created(NodeClaim claim, Instant at) {}
@@ -95,6 +95,7 @@ public final class Provisioner implements AutoCloseable {
     this.scheduler = scheduler;
     this.clock = clock;
     state.onProvisionablePod(p -> batcher.trigger(p.getMetadata().getUid()));
+    state.onNodeClaimEvent(c -> recentlyCreated.remove(c.getMetadata().getName()));
   }
 
   /** Called with every NodeClaim this provisioner creates (for timelines and benchmarks). */
@@ -274,8 +275,17 @@ public final class Provisioner implements AutoCloseable {
 
   private NodeClaim create(NodeClaimPlan plan, NodePool pool, Map<String, Pod> byKey) {
     try {
-      NodeClaim claim = client.resource(nodeClaim(plan, pool)).create();
-      recentlyCreated.put(claim.getMetadata().getName(), new Created(claim, clock.instant()));
+      NodeClaim planned = nodeClaim(plan, pool);
+      String name = planned.getMetadata().getName();
+      // Registered before the create so the informer's event for it always comes after.
+      recentlyCreated.put(name, new Created(planned, clock.instant()));
+      NodeClaim claim;
+      try {
+        claim = client.resource(planned).create();
+      } catch (KubernetesClientException e) {
+        recentlyCreated.remove(name);
+        throw e;
+      }
       metrics.nodeClaimsCreated(plan.nodePool(), "provisioned", 1);
       LOG.info(
           "created NodeClaim {} (NodePool {}, {} {} {}, ${}/h) for {} pods",

@@ -30,6 +30,7 @@ public final class ClusterState implements AutoCloseable {
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<Pod>> provisionableListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> capacityListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<NodeClaim>> nodeClaimListeners = new CopyOnWriteArrayList<>();
   private SharedIndexInformer<Pod> pods;
   private SharedIndexInformer<Node> nodes;
   private SharedIndexInformer<NodeClaim> nodeClaims;
@@ -63,7 +64,11 @@ public final class ClusterState implements AutoCloseable {
     nodeClaims =
         add(
             client.resources(NodeClaim.class).runnableInformer(0),
-            new Handler<>(n -> capacityListeners.forEach(Runnable::run)));
+            new Handler<>(
+                c -> {
+                  nodeClaimListeners.forEach(l -> l.accept(c));
+                  capacityListeners.forEach(Runnable::run);
+                }));
     nodePools = add(client.resources(NodePool.class).runnableInformer(0), null);
     daemonSets = add(client.apps().daemonSets().inAnyNamespace().runnableInformer(0), null);
     nodeClasses = add(client.resources(EC2NodeClass.class).runnableInformer(0), null);
@@ -98,6 +103,11 @@ public final class ClusterState implements AutoCloseable {
 
   public void onProvisionablePod(Consumer<Pod> listener) {
     provisionableListeners.add(listener);
+  }
+
+  /** Called with every NodeClaim the informer adds, updates or deletes. */
+  public void onNodeClaimEvent(Consumer<NodeClaim> listener) {
+    nodeClaimListeners.add(listener);
   }
 
   public void onCapacityChange(Runnable listener) {

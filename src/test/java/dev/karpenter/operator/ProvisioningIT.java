@@ -310,10 +310,14 @@ class ProvisioningIT {
           "the pod Running",
           Duration.ofSeconds(60),
           () -> E2E.pods(client, ns, "app").stream().anyMatch(E2E::running));
+      // The lifecycle controller notices the lifted taint on its next pass, maybe after the pod.
+      E2E.await(
+          "the NodeClaim Initialized once its startup taint is gone",
+          Duration.ofSeconds(15),
+          () ->
+              dev.karpenter.state.NodeClaims.isTrue(
+                  E2E.claims(client, np).getFirst(), dev.karpenter.state.NodeClaims.INITIALIZED));
       NodeClaim claim = E2E.claims(client, np).getFirst();
-      assertTrue(
-          dev.karpenter.state.NodeClaims.isTrue(claim, dev.karpenter.state.NodeClaims.INITIALIZED),
-          "the NodeClaim is Initialized once its startup taint is gone");
       Node node = client.nodes().withName(claim.getStatus().getNodeName()).get();
       assertTrue(
           node.getSpec().getTaints() == null
