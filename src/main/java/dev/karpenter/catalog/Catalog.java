@@ -3,8 +3,7 @@ package dev.karpenter.catalog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,19 +24,25 @@ public final class Catalog {
 
   private final String region;
   private final CatalogData.RegionData regionData;
+  private final List<InstanceShape> shapesByName;
   private final Map<String, InstanceShape> shapes;
   // type -> zone -> USD/h from DescribeSpotPriceHistory; empty means spot prices are estimates.
   private final Map<String, Map<String, Double>> liveSpotPrices;
   private final Map<NodeClassSettings, List<InstanceType>> byInstanceSettings =
       new ConcurrentHashMap<>();
+  // DEFAULT by identity, so the common path needs no record hashCode (a costly first call).
+  private volatile List<InstanceType> defaults;
   private volatile Map<String, InstanceType> defaultsByName;
 
   private Catalog(
       String region, CatalogData data, Map<String, Map<String, Double>> liveSpotPrices) {
     this.region = region;
     this.regionData = data.regions().get(region);
-    Map<String, InstanceShape> m = new HashMap<>();
-    data.shapes().forEach(s -> m.put(s.name(), s));
+    this.shapesByName = data.shapes();
+    Map<String, InstanceShape> m = HashMap.newHashMap(shapesByName.size());
+    for (InstanceShape s : shapesByName) {
+      m.put(s.name(), s);
+    }
     this.shapes = m;
     this.liveSpotPrices = Map.copyOf(liveSpotPrices);
   }
@@ -60,7 +65,9 @@ public final class Catalog {
               + "': the embedded catalog has "
               + String.join(", ", new TreeSet<>(data.regions().keySet())));
     }
-    return LOADED.computeIfAbsent(region, r -> new Catalog(r, data, Map.of()));
+    Catalog created = new Catalog(region, data, Map.of());
+    Catalog previous = LOADED.putIfAbsent(region, created);
+    return previous != null ? previous : created;
   }
 
   /** A catalog over data that did not come from the embedded resource (e.g. a live refresh). */
@@ -110,8 +117,7 @@ public final class Catalog {
   public Catalog withSpotPrices(Map<String, Map<String, Double>> spotPrices) {
     Map<String, Map<String, Double>> copy = new HashMap<>();
     spotPrices.forEach((k, v) -> copy.put(k, Map.copyOf(v)));
-    return new Catalog(
-        region, new CatalogData(List.copyOf(shapes.values()), Map.of(region, regionData)), copy);
+    return new Catalog(region, new CatalogData(shapesByName, Map.of(region, regionData)), copy);
   }
 
   public String region() {
@@ -128,21 +134,33 @@ public final class Catalog {
    * cannot run the AMI family (arm64 with Windows) are left out.
    */
   public List<InstanceType> instanceTypes(NodeClassSettings settings) {
+    if (settings == NodeClassSettings.DEFAULT) {
+      List<InstanceType> d = defaults;
+      if (d == null) {
+        d = derive(settings);
+        defaults = d;
+      }
+      return d;
+    }
     List<InstanceType> cached = byInstanceSettings.get(settings);
     if (cached != null) {
       return cached;
     }
-    List<InstanceType> out = new ArrayList<>(shapes.size());
-    for (InstanceShape s : shapes.values()) {
+    List<InstanceType> previous = byInstanceSettings.putIfAbsent(settings, derive(settings));
+    return previous != null ? previous : byInstanceSettings.get(settings);
+  }
+
+  /** Shapes are sorted by name, so the result is too. */
+  private List<InstanceType> derive(NodeClassSettings settings) {
+    InstanceType[] out = new InstanceType[shapesByName.size()];
+    int n = 0;
+    for (InstanceShape s : shapesByName) {
       InstanceType t = InstanceTypeResolver.resolve(s, region, offerings(s), settings);
       if (t != null) {
-        out.add(t);
+        out[n++] = t;
       }
     }
-    out.sort((a, b) -> a.name().compareTo(b.name()));
-    List<InstanceType> previous =
-        byInstanceSettings.putIfAbsent(settings, Collections.unmodifiableList(out));
-    return previous != null ? previous : byInstanceSettings.get(settings);
+    return n == out.length ? List.of(out) : List.of(Arrays.copyOf(out, n));
   }
 
   /** The instance type with AL2023 defaults. */
@@ -190,22 +208,28 @@ public final class Catalog {
 
   private List<Offering> offerings(InstanceShape s) {
     List<String> zones = regionData.zones().getOrDefault(s.name(), List.of());
+    if (zones.isEmpty()) {
+      return List.of();
+    }
     Double od = regionData.onDemandPrices().get(s.name());
-    List<Offering> out = new ArrayList<>();
+    boolean spot = s.usageClasses().contains("spot");
+    boolean onDemand = s.usageClasses().contains("on-demand");
+    Double estimatedSpot =
+        spot && liveSpotPrices.isEmpty() && od != null
+            ? SpotPriceEstimate.estimate(s.name(), od)
+            : null;
+    Map<String, Double> observed = liveSpotPrices.getOrDefault(s.name(), Map.of());
+    Offering[] out = new Offering[zones.size() * ((spot ? 1 : 0) + (onDemand ? 1 : 0))];
+    int n = 0;
     for (String zone : zones) {
-      if (s.usageClasses().contains("spot")) {
-        Double spot;
-        if (liveSpotPrices.isEmpty()) {
-          spot = od == null ? null : SpotPriceEstimate.estimate(s.name(), od);
-        } else {
-          spot = liveSpotPrices.getOrDefault(s.name(), Map.of()).get(zone);
-        }
-        out.add(new Offering(zone, "spot", spot == null ? 0 : spot, spot != null));
+      if (spot) {
+        Double price = liveSpotPrices.isEmpty() ? estimatedSpot : observed.get(zone);
+        out[n++] = new Offering(zone, "spot", price == null ? 0 : price, price != null);
       }
-      if (s.usageClasses().contains("on-demand")) {
-        out.add(new Offering(zone, "on-demand", od == null ? 0 : od, od != null));
+      if (onDemand) {
+        out[n++] = new Offering(zone, "on-demand", od == null ? 0 : od, od != null);
       }
     }
-    return out;
+    return List.of(out);
   }
 }

@@ -1,12 +1,15 @@
 package dev.karpenter.catalog;
 
-import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -55,16 +58,38 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
       Map<String, List<String>> zones,
       Map<String, Double> onDemandPrices) {
     public RegionData {
-      Map<String, List<String>> z = new HashMap<>();
-      for (Map.Entry<String, List<String>> e : zones.entrySet()) {
-        z.put(e.getKey(), List.copyOf(new TreeSet<>(e.getValue())));
-      }
-      zones = Map.copyOf(z);
+      zones = Map.copyOf(withSortedDistinctZones(zones));
       onDemandPrices = Map.copyOf(onDemandPrices);
     }
 
     public boolean onDemandPricesEstimated() {
       return !region.equals(onDemandPriceRegion);
+    }
+
+    /** {@code zones} itself when every list already is immutable, sorted and distinct. */
+    private static Map<String, List<String>> withSortedDistinctZones(
+        Map<String, List<String>> zones) {
+      Map<String, List<String>> copy = null;
+      for (Map.Entry<String, List<String>> e : zones.entrySet()) {
+        List<String> sorted = sortedDistinct(e.getValue());
+        if (copy == null && sorted != e.getValue()) {
+          copy = new HashMap<>(zones);
+        }
+        if (copy != null) {
+          copy.put(e.getKey(), sorted);
+        }
+      }
+      return copy == null ? zones : copy;
+    }
+
+    private static List<String> sortedDistinct(List<String> zones) {
+      // The resource already holds sorted zones; skip the TreeSet for them.
+      for (int i = 1; i < zones.size(); i++) {
+        if (zones.get(i - 1).compareTo(zones.get(i)) >= 0) {
+          return List.copyOf(new TreeSet<>(zones));
+        }
+      }
+      return List.copyOf(zones);
     }
   }
 
@@ -93,10 +118,14 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
    * @throws IOException when the stream is not a catalog of this format
    */
   public static CatalogData read(InputStream gzipped) throws IOException {
-    try (DataInputStream in =
-        new DataInputStream(
-            new BufferedInputStream(new GZIPInputStream(gzipped, 1 << 16), 1 << 16))) {
-      return new Reader(in).read();
+    byte[] raw;
+    try (InputStream in = new GZIPInputStream(gzipped, 1 << 16)) {
+      raw = in.readAllBytes();
+    }
+    try {
+      return new Reader(ByteBuffer.wrap(raw)).read();
+    } catch (BufferUnderflowException e) {
+      throw new IOException("corrupt catalog resource (truncated)", e);
     }
   }
 
@@ -127,7 +156,11 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
       List<RegionData> regions = new ArrayList<>(new TreeMap<>(d.regions).values());
       for (RegionData r : regions) {
         collect(r.region(), r.onDemandPriceRegion());
-        r.zones().values().forEach(z -> z.forEach(this::collect));
+        // Sorted: the zone map's own iteration order is unspecified and varies between JVMs, and
+        // the bytes must not.
+        TreeSet<String> zones = new TreeSet<>();
+        r.zones().values().forEach(zones::addAll);
+        zones.forEach(this::collect);
       }
       out.writeInt(MAGIC);
       out.writeInt(FORMAT);
@@ -223,60 +256,83 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
     }
   }
 
+  // Parses from a byte array rather than a DataInputStream: the buffered stream takes a lock per
+  // byte, which in a fresh (interpreted) JVM was a large part of the load time.
   private static final class Reader {
-    private final DataInputStream in;
+    private final ByteBuffer in;
     private String[] strings;
 
-    Reader(DataInputStream in) {
+    Reader(ByteBuffer in) {
       this.in = in;
     }
 
     CatalogData read() throws IOException {
-      if (in.readInt() != MAGIC) {
+      if (in.getInt() != MAGIC) {
         throw new IOException("not a karpenter-java catalog resource");
       }
-      int format = in.readInt();
+      int format = in.getInt();
       if (format != FORMAT) {
         throw new IOException(
             "catalog format " + format + " is not supported (expected " + FORMAT + ")");
       }
       strings = new String[count()];
       for (int i = 0; i < strings.length; i++) {
-        strings[i] = in.readUTF();
+        strings[i] = utf();
       }
       int n = count();
       List<InstanceShape> shapes = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         shapes.add(shape());
       }
-      Map<String, RegionData> regions = new TreeMap<>();
+      Map<String, RegionData> regions = new HashMap<>();
       int nr = count();
       for (int i = 0; i < nr; i++) {
         String region = str();
         String priceRegion = str();
-        Map<String, List<String>> zones = new TreeMap<>();
+        // Immutable maps and lists from the start, so RegionData keeps them without copying.
         int nz = count();
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, List<String>>[] zones = new Map.Entry[nz];
         for (int j = 0; j < nz; j++) {
           String type = str();
           int k = count();
-          List<String> z = new ArrayList<>(k);
+          String[] z = new String[k];
           for (int x = 0; x < k; x++) {
-            z.add(str());
+            z[x] = str();
           }
-          zones.put(type, z);
+          zones[j] = Map.entry(type, List.of(z));
         }
-        Map<String, Double> prices = new TreeMap<>();
         int np = count();
+        @SuppressWarnings("unchecked")
+        Map.Entry<String, Double>[] prices = new Map.Entry[np];
         for (int j = 0; j < np; j++) {
-          prices.put(str(), in.readDouble());
+          prices[j] = Map.entry(str(), in.getDouble());
         }
-        regions.put(region, new RegionData(region, priceRegion, zones, prices));
+        regions.put(
+            region,
+            new RegionData(region, priceRegion, Map.ofEntries(zones), Map.ofEntries(prices)));
       }
       return new CatalogData(shapes, regions);
     }
 
+    /** What {@link DataOutputStream#writeUTF} wrote: a length, then modified UTF-8. */
+    private String utf() throws IOException {
+      int length = Short.toUnsignedInt(in.getShort());
+      int start = in.position();
+      byte[] bytes = in.array();
+      for (int i = start; i < start + length; i++) {
+        if (bytes[i] < 0) {
+          in.position(start + length);
+          return DataInputStream.readUTF(
+              new DataInputStream(new ByteArrayInputStream(bytes, start - 2, length + 2)));
+        }
+      }
+      in.position(start + length);
+      return new String(bytes, start, length, StandardCharsets.ISO_8859_1);
+    }
+
     private int count() throws IOException {
-      int n = in.readInt();
+      int n = in.getInt();
       if (n < 0 || n > 1_000_000) {
         throw new IOException("corrupt catalog resource (count " + n + ")");
       }
@@ -284,7 +340,7 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
     }
 
     private String str() throws IOException {
-      int i = in.readInt();
+      int i = in.getInt();
       if (i == NONE) {
         return null;
       }
@@ -295,53 +351,52 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
     }
 
     private Integer optionalInt() throws IOException {
-      long v = in.readLong();
+      long v = in.getLong();
       return v == NONE ? null : Math.toIntExact(v);
     }
 
     private Long optionalLong() throws IOException {
-      long v = in.readLong();
+      long v = in.getLong();
       return v == NONE ? null : v;
     }
 
     private InstanceShape shape() throws IOException {
       String name = str();
       String arch = str();
-      int vcpus = in.readInt();
-      long memory = in.readLong();
+      int vcpus = in.getInt();
+      long memory = in.getLong();
       String cpuManufacturer = str();
       Integer clock = optionalInt();
       String hypervisor = str();
-      boolean metal = in.readBoolean();
+      boolean metal = (in.get() != 0);
       Integer ebs = optionalInt();
       Integer network = optionalInt();
       Long nvme = optionalLong();
       Long store = optionalLong();
-      boolean encryption = in.readBoolean();
-      boolean enclaves = in.readBoolean();
-      int maxEnis = in.readInt();
-      int ipv4 = in.readInt();
-      int efa = in.readInt();
+      boolean encryption = (in.get() != 0);
+      boolean enclaves = (in.get() != 0);
+      int maxEnis = in.getInt();
+      int ipv4 = in.getInt();
+      int efa = in.getInt();
       int ng = count();
-      List<InstanceShape.Gpu> gpus = new ArrayList<>(ng);
+      InstanceShape.Gpu[] gpus = new InstanceShape.Gpu[ng];
       for (int i = 0; i < ng; i++) {
-        gpus.add(new InstanceShape.Gpu(str(), str(), in.readInt(), in.readLong()));
+        gpus[i] = new InstanceShape.Gpu(str(), str(), in.getInt(), in.getLong());
       }
       int nn = count();
-      List<InstanceShape.NeuronDevice> neuron = new ArrayList<>(nn);
+      InstanceShape.NeuronDevice[] neuron = new InstanceShape.NeuronDevice[nn];
       for (int i = 0; i < nn; i++) {
-        neuron.add(
-            new InstanceShape.NeuronDevice(str(), in.readInt(), in.readInt(), in.readLong()));
+        neuron[i] = new InstanceShape.NeuronDevice(str(), in.getInt(), in.getInt(), in.getLong());
       }
       int na = count();
-      List<InstanceShape.Accelerator> acc = new ArrayList<>(na);
+      InstanceShape.Accelerator[] acc = new InstanceShape.Accelerator[na];
       for (int i = 0; i < na; i++) {
-        acc.add(new InstanceShape.Accelerator(str(), str(), in.readInt(), in.readLong()));
+        acc[i] = new InstanceShape.Accelerator(str(), str(), in.getInt(), in.getLong());
       }
       int nu = count();
-      List<String> usage = new ArrayList<>(nu);
+      String[] usage = new String[nu];
       for (int i = 0; i < nu; i++) {
-        usage.add(str());
+        usage[i] = str();
       }
       return new InstanceShape(
           name,
@@ -361,10 +416,10 @@ public record CatalogData(List<InstanceShape> shapes, Map<String, RegionData> re
           maxEnis,
           ipv4,
           efa,
-          gpus,
-          neuron,
-          acc,
-          usage);
+          List.of(gpus),
+          List.of(neuron),
+          List.of(acc),
+          List.of(usage));
     }
   }
 }

@@ -23,7 +23,9 @@ public record InstanceType(
     Overhead overhead,
     List<Offering> offerings) {
   public InstanceType {
-    labels = Map.copyOf(labels);
+    // Derived types carry a LabelMap, which is already immutable; copying it would cost a hash
+    // table per type.
+    labels = labels instanceof LabelMap ? labels : Map.copyOf(labels);
     offerings = List.copyOf(offerings);
   }
 

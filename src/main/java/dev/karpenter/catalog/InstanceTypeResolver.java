@@ -5,7 +5,6 @@ import static dev.karpenter.catalog.WellKnownLabels.*;
 import dev.karpenter.catalog.NodeClassSettings.AmiFamily;
 import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.scheduling.Resources;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,7 +49,7 @@ final class InstanceTypeResolver {
   }
 
   static Map<String, String> labels(InstanceShape s, String region, AmiFamily family) {
-    Map<String, String> l = new HashMap<>(64);
+    LabelMap.Builder l = new LabelMap.Builder();
     l.put(INSTANCE_TYPE, s.name());
     l.put(ARCH, s.arch());
     l.put(OS, family.windows() ? "windows" : "linux");
@@ -101,29 +100,36 @@ final class InstanceTypeResolver {
       l.put(INSTANCE_ACCELERATOR_MANUFACTURER, "aws");
       l.put(INSTANCE_ACCELERATOR_COUNT, Integer.toString(d.count()));
     }
-    return l;
+    return l.build();
   }
 
   static Resources capacity(InstanceShape s, AmiFamily family, NodeClassSettings settings) {
-    Map<String, Long> c = new HashMap<>(32);
-    c.put(CPU, s.vcpus() * 1000L);
-    c.put(MEMORY, memoryBytes(s) * 1000L);
-    c.put(EPHEMERAL_STORAGE, ephemeralStorageMilli(s, family, settings));
-    c.put(PODS, pods(s, family, settings) * 1000L);
-    c.put(NVIDIA_GPU, gpuCount(s, "NVIDIA") * 1000L);
-    c.put(AMD_GPU, gpuCount(s, "AMD") * 1000L);
-    c.put(HABANA_GAUDI, gpuCount(s, "Habana") * 1000L);
+    // Sorted and without zeros, which is what Resources keeps, so its copy is a linear build.
+    TreeMap<String, Long> c = new TreeMap<>();
+    putNonZero(c, CPU, s.vcpus() * 1000L);
+    putNonZero(c, MEMORY, memoryBytes(s) * 1000L);
+    putNonZero(c, EPHEMERAL_STORAGE, ephemeralStorageMilli(s, family, settings));
+    putNonZero(c, PODS, pods(s, family, settings) * 1000L);
+    putNonZero(c, NVIDIA_GPU, gpuCount(s, "NVIDIA") * 1000L);
+    putNonZero(c, AMD_GPU, gpuCount(s, "AMD") * 1000L);
+    putNonZero(c, HABANA_GAUDI, gpuCount(s, "Habana") * 1000L);
     long neuron = 0;
     for (InstanceShape.NeuronDevice d : s.neuronDevices()) {
       neuron += d.count();
     }
-    c.put(NEURON, neuron * 1000L);
+    putNonZero(c, NEURON, neuron * 1000L);
     if (!s.neuronDevices().isEmpty()) {
       InstanceShape.NeuronDevice first = s.neuronDevices().get(0);
-      c.put(NEURON_CORE, (long) first.count() * first.coresPerDevice() * 1000L);
+      putNonZero(c, NEURON_CORE, (long) first.count() * first.coresPerDevice() * 1000L);
     }
-    c.put(EFA, s.efaInterfaces() * 1000L);
+    putNonZero(c, EFA, s.efaInterfaces() * 1000L);
     return new Resources(c);
+  }
+
+  private static void putNonZero(Map<String, Long> m, String key, long milli) {
+    if (milli != 0) {
+      m.put(key, milli);
+    }
   }
 
   static Overhead overhead(
@@ -134,9 +140,17 @@ final class InstanceTypeResolver {
     kube.put(CPU, kubeReservedCpuMilli(s.vcpus() * 1000L));
     kube.put(MEMORY, (11 * podsForMemory + 255) * MI * 1000L);
     kube.put(EPHEMERAL_STORAGE, GI * 1000L);
-    settings.kubeReserved().forEach((k, v) -> putReserved(kube, k, v));
-    Map<String, Long> system = new TreeMap<>();
-    settings.systemReserved().forEach((k, v) -> putReserved(system, k, v));
+    for (Map.Entry<String, String> e : settings.kubeReserved().entrySet()) {
+      putReserved(kube, e.getKey(), e.getValue());
+    }
+    Resources system = Resources.NONE;
+    if (!settings.systemReserved().isEmpty()) {
+      Map<String, Long> m = new TreeMap<>();
+      for (Map.Entry<String, String> e : settings.systemReserved().entrySet()) {
+        putReserved(m, e.getKey(), e.getValue());
+      }
+      system = new Resources(m);
+    }
 
     long memory = capacity.get(MEMORY) / 1000;
     long storage = capacity.get(EPHEMERAL_STORAGE) / 1000;
@@ -151,7 +165,7 @@ final class InstanceTypeResolver {
     if (fs != null) {
       eviction.put(EPHEMERAL_STORAGE, evictionSignalMilli("nodefs.available", storage, fs));
     }
-    return new Overhead(new Resources(kube), new Resources(system), new Resources(eviction));
+    return new Overhead(new Resources(kube), system, new Resources(eviction));
   }
 
   // pid is a kubelet reservation, not a schedulable resource, so it never reaches allocatable.
@@ -208,19 +222,21 @@ final class InstanceTypeResolver {
 
   /** 6% of the first core, 1% of the second, 0.5% of cores 3-4, 0.25% of the rest. */
   static long kubeReservedCpuMilli(long cpuMilli) {
-    long[][] ranges = {{0, 1000}, {1000, 2000}, {2000, 4000}, {4000, 1L << 31}};
-    double[] pct = {0.06, 0.01, 0.005, 0.0025};
     long total = 0;
-    for (int i = 0; i < ranges.length; i++) {
-      long start = ranges[i][0];
-      long end = ranges[i][1];
+    for (int i = 0; i < CPU_TIER_START.length; i++) {
+      long start = CPU_TIER_START[i];
+      long end = CPU_TIER_END[i];
       if (cpuMilli >= start) {
         double r = cpuMilli < end ? cpuMilli - start : end - start;
-        total += (long) (r * pct[i]);
+        total += (long) (r * CPU_TIER_PERCENT[i]);
       }
     }
     return total;
   }
+
+  private static final long[] CPU_TIER_START = {0, 1000, 2000, 4000};
+  private static final long[] CPU_TIER_END = {1000, 2000, 4000, 1L << 31};
+  private static final double[] CPU_TIER_PERCENT = {0.06, 0.01, 0.005, 0.0025};
 
   private static long evictionSignalMilli(String signal, long capacityUnits, String value) {
     if (value.endsWith("%")) {
@@ -279,13 +295,13 @@ final class InstanceTypeResolver {
     return j == start ? null : new String[] {category, name.substring(start, j)};
   }
 
-  static String lowerKebab(String s) {
-    return s.replace(" ", "-").toLowerCase(Locale.ROOT);
-  }
-
-  private static void putIfPresent(Map<String, String> l, String key, Object value) {
+  private static void putIfPresent(LabelMap.Builder l, String key, Object value) {
     if (value != null) {
       l.put(key, value.toString());
     }
+  }
+
+  static String lowerKebab(String s) {
+    return s.replace(" ", "-").toLowerCase(Locale.ROOT);
   }
 }

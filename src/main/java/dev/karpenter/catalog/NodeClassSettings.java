@@ -84,42 +84,39 @@ public record NodeClassSettings(
   }
 
   private static Map<String, String> checkReserved(String field, Map<String, String> m) {
-    if (m == null) {
+    if (m == null || m.isEmpty()) {
       return Map.of();
     }
     Map<String, String> out = new TreeMap<>();
-    m.forEach(
-        (k, v) -> {
-          if (!RESERVED_KEYS.contains(k)) {
-            throw new IllegalArgumentException(
-                field + ": unknown key '" + k + "' (allowed: cpu, memory, ephemeral-storage, pid)");
-          }
-          checkQuantity(field + "." + k, v);
-          out.put(k, v);
-        });
+    for (Map.Entry<String, String> e : m.entrySet()) {
+      String k = e.getKey();
+      if (!RESERVED_KEYS.contains(k)) {
+        throw new IllegalArgumentException(
+            field + ": unknown key '" + k + "' (allowed: cpu, memory, ephemeral-storage, pid)");
+      }
+      checkQuantity(field + "." + k, e.getValue());
+      out.put(k, e.getValue());
+    }
     return Map.copyOf(out);
   }
 
   private static Map<String, String> checkEviction(Map<String, String> m) {
-    if (m == null) {
+    if (m == null || m.isEmpty()) {
       return Map.of();
     }
-    m.forEach(
-        (k, v) -> {
-          if (!EVICTION_SIGNALS.contains(k)) {
-            throw new IllegalArgumentException(
-                "kubelet.evictionHard: unknown signal '"
-                    + k
-                    + "' (allowed: "
-                    + EVICTION_SIGNALS
-                    + ")");
-          }
-          if (v != null && v.endsWith("%")) {
-            parsePercent("kubelet.evictionHard." + k, v);
-          } else {
-            checkQuantity("kubelet.evictionHard." + k, v);
-          }
-        });
+    for (Map.Entry<String, String> e : m.entrySet()) {
+      String k = e.getKey();
+      String v = e.getValue();
+      if (!EVICTION_SIGNALS.contains(k)) {
+        throw new IllegalArgumentException(
+            "kubelet.evictionHard: unknown signal '" + k + "' (allowed: " + EVICTION_SIGNALS + ")");
+      }
+      if (v != null && v.endsWith("%")) {
+        parsePercent("kubelet.evictionHard." + k, v);
+      } else {
+        checkQuantity("kubelet.evictionHard." + k, v);
+      }
+    }
     return Map.copyOf(m);
   }
 

@@ -3,6 +3,7 @@ package dev.karpenter.scheduling;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -13,14 +14,24 @@ public record Resources(Map<String, Long> milli) {
   public static final Resources NONE = new Resources(Map.of());
 
   public Resources {
+    milli = Collections.unmodifiableMap(sortedWithoutZeros(milli));
+  }
+
+  private static TreeMap<String, Long> sortedWithoutZeros(Map<String, Long> milli) {
+    // A naturally sorted map without zeros (how the catalog builds them) is copied in linear time.
+    if (milli instanceof SortedMap<String, Long> sorted
+        && sorted.comparator() == null
+        && !sorted.containsValue(0L)
+        && !sorted.containsValue(null)) {
+      return new TreeMap<>(sorted);
+    }
     TreeMap<String, Long> copy = new TreeMap<>();
-    milli.forEach(
-        (k, v) -> {
-          if (v != 0) {
-            copy.put(k, v);
-          }
-        });
-    milli = Collections.unmodifiableMap(copy);
+    for (Map.Entry<String, Long> e : milli.entrySet()) {
+      if (e.getValue() != 0) {
+        copy.put(e.getKey(), e.getValue());
+      }
+    }
+    return copy;
   }
 
   /** Parses a map of Kubernetes quantities such as {@code {cpu: "4", memory: "16Gi"}}. */
