@@ -7,13 +7,17 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     description = "Run a benchmark.",
-    subcommands = {SchedulingBenchCommand.class, CatalogBenchCommand.class})
+    subcommands = {
+      SchedulingBenchCommand.class,
+      CatalogBenchCommand.class,
+      LatencyBenchCommand.class
+    })
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing benchmark, one of: scheduling, catalog");
+        spec.commandLine(), "missing benchmark, one of: scheduling, catalog, latency");
   }
 }

@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       SimulateCommand.class,
       CatalogCommand.class,
       ValidateCommand.class,
+      ControllerCommand.class,
+      DemoCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class KarpenterCommand implements Runnable {

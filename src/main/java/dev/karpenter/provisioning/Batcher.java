@@ -1,0 +1,81 @@
+package dev.karpenter.provisioning;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Karpenter's provisioning batch window: a batch opens at the first trigger and closes after {@code
+ * idle} without a new trigger, or {@code max} after it opened, whichever comes first. As in
+ * Karpenter, a keyed trigger (a pod's UID) only extends the window the first time that key is seen
+ * in the open batch, so status churn of pods already pending cannot keep a batch open.
+ */
+public final class Batcher {
+  private final Clock clock;
+  private final Duration idle;
+  private final Duration max;
+  private Instant first;
+  private Instant last;
+  private final java.util.Set<String> seen = new java.util.HashSet<>();
+
+  public Batcher(Clock clock, Duration idle, Duration max) {
+    this.clock = clock;
+    this.idle = idle;
+    this.max = max;
+  }
+
+  /** Triggers for {@code key}; a key already seen in the open batch changes nothing. */
+  public synchronized void trigger(String key) {
+    if (seen.add(key)) {
+      trigger();
+    }
+  }
+
+  public synchronized void trigger() {
+    Instant now = clock.instant();
+    if (first == null) {
+      first = now;
+    }
+    last = now;
+    notifyAll();
+  }
+
+  /** Time until the open batch closes (zero when it has); empty when no batch is open. */
+  public synchronized Optional<Duration> remaining() {
+    if (first == null) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    Instant idleEnd = last.plus(idle);
+    Instant maxEnd = first.plus(max);
+    Instant end = idleEnd.isBefore(maxEnd) ? idleEnd : maxEnd;
+    Duration left = Duration.between(now, end);
+    return Optional.of(left.isNegative() ? Duration.ZERO : left);
+  }
+
+  /**
+   * Blocks until a batch closes (then starts a new, empty one) or {@code timeout} passes without a
+   * trigger.
+   *
+   * @return true when a batch closed
+   */
+  public synchronized boolean await(Duration timeout) throws InterruptedException {
+    if (first == null) {
+      wait(Math.max(1, timeout.toMillis()));
+      if (first == null) {
+        return false;
+      }
+    }
+    while (true) {
+      Duration left = remaining().orElseThrow();
+      if (left.isZero()) {
+        first = null;
+        last = null;
+        seen.clear();
+        return true;
+      }
+      wait(Math.max(1, left.toMillis()));
+    }
+  }
+}
