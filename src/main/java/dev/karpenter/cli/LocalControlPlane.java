@@ -36,8 +36,10 @@ final class LocalControlPlane implements AutoCloseable {
   static LocalControlPlane startOrUse(Consumer<String> say) {
     String env = System.getenv("KUBECONFIG");
     if (env != null && !env.isBlank()) {
+      Path kc = Path.of(env.split(java.io.File.pathSeparator)[0]);
+      requireLoopback(kc);
       say.accept("using the cluster of KUBECONFIG=" + env);
-      return new LocalControlPlane(Path.of(env.split(java.io.File.pathSeparator)[0]), null, null);
+      return new LocalControlPlane(kc, null, null);
     }
     Path script = findScript();
     say.accept(
@@ -138,6 +140,39 @@ final class LocalControlPlane implements AutoCloseable {
       files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     } catch (IOException ignored) {
       // a temporary directory; the OS cleans it up eventually
+    }
+  }
+
+  /**
+   * The demo and the latency benchmark create NodePools, workloads and simulated Nodes; pointed at
+   * a real cluster by an exported KUBECONFIG they would pollute it, so only loopback servers pass.
+   */
+  static void requireLoopback(Path kubeconfig) {
+    List<String> servers = new java.util.ArrayList<>();
+    try {
+      com.fasterxml.jackson.databind.JsonNode root =
+          new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(kubeconfig.toFile());
+      for (com.fasterxml.jackson.databind.JsonNode c : root.path("clusters")) {
+        servers.add(c.path("cluster").path("server").asText(""));
+      }
+    } catch (IOException e) {
+      throw new CliErrors.UserException(
+          "KUBECONFIG=" + kubeconfig + " cannot be read: " + e.getMessage());
+    }
+    boolean loopback =
+        !servers.isEmpty()
+            && servers.stream()
+                .allMatch(
+                    s -> s.matches("https?://(127\\.[0-9.]+|localhost|\\[::1\\])(:[0-9]+)?/?.*"));
+    if (!loopback) {
+      throw new CliErrors.UserException(
+          "KUBECONFIG="
+              + kubeconfig
+              + " points at "
+              + servers
+              + ": this command creates sample NodePools, workloads and simulated Nodes, so it"
+              + " only uses a cluster on this machine (127.0.0.1). Unset KUBECONFIG to let it"
+              + " start its own control plane.");
     }
   }
 }
