@@ -1,5 +1,6 @@
 package dev.karpenter.provisioning.scheduling;
 
+import dev.karpenter.catalog.ExoticFilter;
 import dev.karpenter.catalog.Offering;
 import dev.karpenter.scheduling.Labels;
 import dev.karpenter.scheduling.Pods;
@@ -70,7 +71,7 @@ final class CostImprover {
           out.addAll(unit);
           continue;
         }
-        double s = improveUnit(unit, out);
+        double s = improveUnit(unit, out, deadline);
         saved += s;
       }
     }
@@ -82,7 +83,8 @@ final class CostImprover {
   }
 
   /** Re-packs the pods of {@code unit}; adds the cheaper of old and new to {@code out}. */
-  private double improveUnit(List<Simulation.Claim> unit, List<Simulation.Claim> out) {
+  private double improveUnit(
+      List<Simulation.Claim> unit, List<Simulation.Claim> out, long deadline) {
     List<PodState> pods = new ArrayList<>();
     for (Simulation.Claim c : unit) {
       pods.addAll(c.pods);
@@ -98,16 +100,20 @@ final class CostImprover {
     double before = cost(unit);
     List<Simulation.Claim> best = unit;
     double bestCost = before;
-    for (int strategy = 0; strategy < 5; strategy++) {
-      if (strategy == 0 && pods.size() > MAX_PODS_GREEDY) {
+    for (int strategy = 0; strategy < 6; strategy++) {
+      if (strategy == 1 && pods.size() > MAX_PODS_GREEDY) {
         continue;
+      }
+      if (strategy > 0 && clock.millis() > deadline) {
+        break;
       }
       List<Simulation.Claim> candidate =
           switch (strategy) {
-            case 0 -> split(unit.get(0), pods);
-            case 1 -> lpPack(unit.get(0), pods, true, false);
-            case 2 -> lpPack(unit.get(0), pods, false, false);
-            case 3 -> lpPack(unit.get(0), pods, true, true);
+            case 0 -> patternPack(unit.get(0), pods, deadline);
+            case 1 -> split(unit.get(0), pods);
+            case 2 -> lpPack(unit.get(0), pods, true, false);
+            case 3 -> lpPack(unit.get(0), pods, false, false);
+            case 4 -> lpPack(unit.get(0), pods, true, true);
             default -> lpPack(unit.get(0), pods, false, true);
           };
       if (candidate == null) {
@@ -173,6 +179,112 @@ final class CostImprover {
       }
     }
     return price;
+  }
+
+  /**
+   * Pattern rounding ({@link PatternLp}): nodes chosen as whole patterns of pod shapes. Pods of one
+   * shape are interchangeable only without host ports and hostname constraints, so units with such
+   * pods, or with minValues (which the options of each new claim would have to meet), are left to
+   * the other strategies.
+   */
+  private List<Simulation.Claim> patternPack(
+      Simulation.Claim c, List<PodState> pods, long deadline) {
+    for (Requirement r : c.requirements.all()) {
+      if (r.minValues() > 0) {
+        return null;
+      }
+    }
+    for (PodState p : pods) {
+      if (!interchangeable(p)) {
+        return null;
+      }
+    }
+    Simulation.PoolInfo pi = c.pool;
+    Map<Integer, Double> price = candidateTypes(c);
+    List<Integer> types = new ArrayList<>();
+    for (int t : price.keySet()) {
+      // Launch skips exotic (GPU, metal, ...) types while a generic one fits.
+      if (!ExoticFilter.isExotic(pi.types[t].type)) {
+        types.add(t);
+      }
+    }
+    if (types.isEmpty()) {
+      types.addAll(price.keySet());
+    }
+    if (types.isEmpty()) {
+      return null;
+    }
+    Map<String, Integer> shapeOf = new LinkedHashMap<>();
+    List<long[]> shapes = new ArrayList<>();
+    List<List<PodState>> byShape = new ArrayList<>();
+    for (PodState p : pods) {
+      int s =
+          shapeOf.computeIfAbsent(
+              java.util.Arrays.toString(p.requests),
+              k -> {
+                shapes.add(p.requests);
+                byShape.add(new ArrayList<>());
+                return shapes.size() - 1;
+              });
+      byShape.get(s).add(p);
+    }
+    BitSet all = new BitSet();
+    all.set(0, shapes.size());
+    List<PatternLp.Column> columns = new ArrayList<>();
+    for (int t : types) {
+      columns.add(new PatternLp.Column(pi.alloc[t], price.get(t), all));
+    }
+    int[] demand = new int[shapes.size()];
+    for (int s = 0; s < demand.length; s++) {
+      demand[s] = byShape.get(s).size();
+    }
+    List<PatternLp.Pattern> bins = new PatternLp(shapes, columns, clock, deadline).round(demand);
+    if (bins == null) {
+      return null;
+    }
+    int[] next = new int[shapes.size()];
+    List<Simulation.Claim> out = new ArrayList<>();
+    for (PatternLp.Pattern b : bins) {
+      List<PodState> binPods = new ArrayList<>();
+      for (int s = 0; s < next.length; s++) {
+        for (int k = 0; k < b.counts()[s]; k++) {
+          binPods.add(byShape.get(s).get(next[s]++));
+        }
+      }
+      out.add(claimFor(c, price.keySet(), types.get(b.column()), binPods));
+    }
+    List<PodState> leftover = new ArrayList<>();
+    for (int s = 0; s < next.length; s++) {
+      leftover.addAll(byShape.get(s).subList(next[s], byShape.get(s).size()));
+    }
+    if (leftover.size() > MAX_PODS_GREEDY) {
+      return null;
+    }
+    if (!leftover.isEmpty()) {
+      List<Simulation.Claim> rest = split(c, leftover);
+      if (rest == null) {
+        return null;
+      }
+      out.addAll(rest);
+    }
+    return out;
+  }
+
+  private boolean interchangeable(PodState p) {
+    if (!p.hostPorts.isEmpty()) {
+      return false;
+    }
+    for (Topology.Constraint k : sim.topology.constraints(p)) {
+      if (k.group().key.equals(Labels.HOSTNAME)) {
+        return false;
+      }
+    }
+    for (Topology.Group g : sim.topology.matchedBy(p)) {
+      if (g.key.equals(Labels.HOSTNAME)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Greedy: repeatedly open the node type with the lowest price per packed share of pods. */
