@@ -100,11 +100,16 @@ final class CostImprover {
     double before = cost(unit);
     List<Simulation.Claim> best = unit;
     double bestCost = before;
+    boolean patterned = false;
     for (int strategy = 0; strategy < 6; strategy++) {
       if (strategy == 1 && pods.size() > MAX_PODS_GREEDY) {
         continue;
       }
       if (strategy > 0 && clock.millis() > deadline) {
+        break;
+      }
+      if (strategy > 1 && patterned) {
+        // The LP-guided packings round the same relaxation less carefully.
         break;
       }
       List<Simulation.Claim> candidate =
@@ -119,6 +124,7 @@ final class CostImprover {
       if (candidate == null) {
         continue;
       }
+      patterned |= strategy == 0;
       double after = cost(candidate);
       if (after < bestCost - 1e-9 && withinLimits(unit, candidate)) {
         best = candidate;
@@ -201,19 +207,11 @@ final class CostImprover {
     }
     Simulation.PoolInfo pi = c.pool;
     Map<Integer, Double> price = candidateTypes(c);
-    List<Integer> types = new ArrayList<>();
-    for (int t : price.keySet()) {
-      // Launch skips exotic (GPU, metal, ...) types while a generic one fits.
-      if (!ExoticFilter.isExotic(pi.types[t].type)) {
-        types.add(t);
-      }
-    }
-    if (types.isEmpty()) {
-      types.addAll(price.keySet());
-    }
+    List<Integer> types = new ArrayList<>(price.keySet());
     if (types.isEmpty()) {
       return null;
     }
+    int n = sim.index.size();
     Map<String, Integer> shapeOf = new LinkedHashMap<>();
     List<long[]> shapes = new ArrayList<>();
     List<List<PodState>> byShape = new ArrayList<>();
@@ -228,11 +226,25 @@ final class CostImprover {
               });
       byShape.get(s).add(p);
     }
+    // Launch skips exotic (GPU, metal, ...) types while a generic one fits, so exotic types hold
+    // only shapes that no generic type fits.
     BitSet all = new BitSet();
     all.set(0, shapes.size());
+    BitSet needExotic = new BitSet();
+    for (int s = 0; s < shapes.size(); s++) {
+      needExotic.set(s);
+      for (int t : types) {
+        if (!ExoticFilter.isExotic(pi.types[t].type)
+            && ResourceIndex.fits(pi.alloc[t], new long[n], shapes.get(s))) {
+          needExotic.clear(s);
+          break;
+        }
+      }
+    }
     List<PatternLp.Column> columns = new ArrayList<>();
     for (int t : types) {
-      columns.add(new PatternLp.Column(pi.alloc[t], price.get(t), all));
+      boolean exotic = ExoticFilter.isExotic(pi.types[t].type);
+      columns.add(new PatternLp.Column(pi.alloc[t], price.get(t), exotic ? needExotic : all));
     }
     int[] demand = new int[shapes.size()];
     for (int s = 0; s < demand.length; s++) {

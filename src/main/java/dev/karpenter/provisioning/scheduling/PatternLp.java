@@ -31,18 +31,13 @@ final class PatternLp {
   /** One node of column {@code column} holding {@code counts[s]} pods of shape {@code s}. */
   record Pattern(int column, int[] counts) {}
 
-  /**
-   * Outcome of column generation.
-   *
-   * @param lpValue optimum of the restricted master LP (the pattern LP when converged)
-   * @param lowerBound a proven lower bound on any integer plan (Farley's bound before convergence)
-   * @param converged whether no improving pattern was left
-   */
-  record Bound(double lpValue, double lowerBound, boolean converged) {}
-
   // Pricing is exhaustive up to this many search nodes per column; beyond, the bound is relaxed.
   private static final int NODE_LIMIT = 300;
   private static final double EPS = 1e-9;
+  // Improving patterns per pricing round, and pricing rounds per residual problem.
+  private static final int BATCH = 8;
+  private static final int RESIDUAL_ROUNDS = 10;
+  private static final int MIX_STEPS = 10;
 
   private final List<long[]> shapes;
   private final List<Column> columns;
@@ -51,6 +46,7 @@ final class PatternLp {
   private final boolean[] dims;
   private final int[] useful;
   private final Integer[] byPrice;
+  private int cursor;
 
   /**
    * @param shapes request vector of each pod shape
@@ -77,12 +73,6 @@ final class PatternLp {
     Arrays.sort(byPrice, Comparator.comparingDouble((Integer i) -> columns.get(i).price()));
   }
 
-  /** Column generation for {@code demand}; returns null when some shape fits no column. */
-  Bound bound(int[] demand) {
-    List<Pattern> patterns = initial(demand);
-    return patterns == null ? null : generate(demand, patterns);
-  }
-
   /**
    * Nodes that hold exactly {@code demand}: column generation, then residual rounding (buy the
    * whole part of the LP's pattern counts, solve again for the rest, round the largest count up
@@ -98,7 +88,8 @@ final class PatternLp {
     Set<String> inPool = new HashSet<>();
     pool.forEach(p -> inPool.add(key(p)));
     List<Pattern> bins = new ArrayList<>();
-    while (Arrays.stream(residual).sum() > 0 && clock.millis() <= deadline) {
+    while (Arrays.stream(residual).sum() > 0) {
+      boolean late = clock.millis() > deadline;
       List<Pattern> cands = new ArrayList<>();
       Set<String> seen = new HashSet<>();
       for (Pattern p : pool) {
@@ -107,7 +98,9 @@ final class PatternLp {
           cands.add(q);
         }
       }
-      generate(residual, cands);
+      if (!late) {
+        generate(residual, cands, bins.isEmpty() ? Integer.MAX_VALUE : RESIDUAL_ROUNDS);
+      }
       for (Pattern p : cands) {
         if (inPool.add(key(p))) {
           pool.add(p);
@@ -119,6 +112,18 @@ final class PatternLp {
         order[i] = i;
       }
       Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -x[i]));
+      if (late) {
+        // Out of time: round every count up; the capped copies cover the rest in one pass.
+        for (int i : order) {
+          for (int k = 0; k < (int) Math.ceil(x[i] - 1e-6); k++) {
+            Pattern q = capped(cands.get(i), residual);
+            if (q != null) {
+              buy(q, residual, bins);
+            }
+          }
+        }
+        break;
+      }
       boolean bought = false;
       for (int i : order) {
         for (int k = 0; k < (int) Math.floor(x[i] + 1e-6); k++) {
@@ -236,36 +241,42 @@ final class PatternLp {
     return (int) m;
   }
 
-  private Bound generate(int[] demand, List<Pattern> patterns) {
+  /**
+   * Column generation: adds patterns to {@code patterns} while some column has one that lowers the
+   * LP. Partial pricing: each round prices columns, resuming where the last stopped, until a few
+   * improving patterns are found.
+   */
+  private void generate(int[] demand, List<Pattern> patterns, int maxRounds) {
     Set<String> seen = new HashSet<>();
     for (Pattern p : patterns) {
       seen.add(key(p));
     }
-    double best = 0;
-    while (true) {
+    for (int round = 0; round < maxRounds && clock.millis() <= deadline; round++) {
       double[] pi = new double[demand.length];
-      double value = duals(demand, patterns, pi);
-      double theta = 1;
+      duals(demand, patterns, pi);
       int added = 0;
-      for (int col : useful) {
-        Priced r = new Pricing(col, pi, demand).run();
-        double price = columns.get(col).price;
-        theta = Math.max(theta, r.upper / price);
-        if (r.value > price * (1 + EPS) + EPS) {
-          Pattern p = new Pattern(col, r.counts);
-          if (seen.add(key(p))) {
-            patterns.add(p);
+      // Cheap multipliers first; once those find nothing, the exact ones (an LP per column) for
+      // the columns whose search was cut short.
+      boolean[] cut = new boolean[columns.size()];
+      for (int pass = 0; pass < 2 && added == 0; pass++) {
+        for (int i = 0; i < useful.length && added < BATCH; i++) {
+          int col = useful[(cursor + i) % useful.length];
+          if (pass == 1 && !cut[col]) {
+            continue;
+          }
+          Pricing pricing = new Pricing(col, pi, demand, pass == 1);
+          Priced r = pricing.run();
+          cut[col] = pricing.truncated;
+          double price = columns.get(col).price;
+          if (r.value > price * (1 + EPS) + EPS && seen.add(key(new Pattern(col, r.counts)))) {
+            patterns.add(new Pattern(col, r.counts));
             added++;
+            cursor = (cursor + i + 1) % useful.length;
           }
         }
       }
-      // Farley: the duals scaled by theta are feasible for every pattern, so this bounds the LP.
-      best = Math.max(best, value / theta);
       if (added == 0) {
-        return new Bound(value, best, theta <= 1 + 1e-6);
-      }
-      if (clock.millis() > deadline) {
-        return new Bound(value, best, false);
+        return;
       }
     }
   }
@@ -367,7 +378,7 @@ final class PatternLp {
     return keep.stream().mapToInt(Integer::intValue).toArray();
   }
 
-  private record Priced(int[] counts, double value, double upper) {}
+  private record Priced(int[] counts, double value) {}
 
   /** Bounded multi-resource knapsack by depth-first branch and bound: the most valuable pattern. */
   private final class Pricing {
@@ -375,7 +386,6 @@ final class PatternLp {
     private final double[] pi;
     private final int[] cap;
     private final int[] items;
-    private final int[][] dimOrder;
     private final int[] activeDims;
     private final int[] cur;
     private int[] best;
@@ -384,8 +394,10 @@ final class PatternLp {
     private boolean truncated;
     private double[] lambda;
     private double[] netProfit;
+    private final boolean exact;
 
-    Pricing(int col, double[] pi, int[] demand) {
+    Pricing(int col, double[] pi, int[] demand, boolean exact) {
+      this.exact = exact;
       this.alloc = columns.get(col).alloc;
       this.pi = pi;
       this.cap = demand;
@@ -401,33 +413,94 @@ final class PatternLp {
       // Densest first (value per share of the node), so the first dive is a good greedy pattern.
       list.sort(Comparator.comparingDouble((Integer s) -> -pi[s] / size(s)));
       items = list.stream().mapToInt(Integer::intValue).toArray();
-      dimOrder = new int[activeDims.length][];
-      for (int d = 0; d < activeDims.length; d++) {
-        int k = activeDims[d];
-        Integer[] pos = new Integer[items.length];
-        for (int i = 0; i < pos.length; i++) {
-          pos[i] = i;
-        }
-        Arrays.sort(
-            pos,
-            Comparator.comparingDouble(
-                (Integer i) -> -pi[items[i]] / Math.max(1, shapes.get(items[i])[k])));
-        dimOrder[d] = Arrays.stream(pos).mapToInt(Integer::intValue).toArray();
-      }
       multipliers(col);
     }
 
     /**
-     * Lagrangian multipliers of the resources from the dual of the knapsack's LP relaxation (in
-     * units of this column's allocatable), and each item's profit net of them: with these, {@link
-     * #bound} at the root is the LP bound, and stays valid deeper down.
+     * Lagrangian multipliers of the resources (per unit of this column's allocatable) and each
+     * item's profit net of them. The multipliers minimise the Lagrangian bound {@code sum(lambda) +
+     * sum_s m_s * max(0, pi_s - lambda . w_s)} by coordinate descent with exact line search; any
+     * non-negative multipliers give a valid bound, and near-optimal ones make {@link #bound} close
+     * to the LP bound and order {@link #greedy} as the LP relaxation would. (A small ojAlgo LP per
+     * pricing call gave the exact optimum but dominated the run time.)
      */
     private void multipliers(int col) {
-      lambda = new double[activeDims.length];
+      int dn = activeDims.length;
+      lambda = new double[dn];
       netProfit = new double[items.length];
-      if (items.length == 0) {
-        return;
+      double[][] w = new double[items.length][dn];
+      double[] m = new double[items.length];
+      for (int i = 0; i < items.length; i++) {
+        int s = items[i];
+        m[i] = Math.min(cap[s], maxCount(col, s, alloc));
+        for (int d = 0; d < dn; d++) {
+          int k = activeDims[d];
+          w[i][d] = alloc[k] > 0 ? (double) shapes.get(s)[k] / alloc[k] : 0;
+        }
       }
+      double[] c = new double[items.length];
+      Integer[] order = new Integer[items.length];
+      for (int sweep = 0; sweep < 8; sweep++) {
+        boolean moved = false;
+        for (int d = 0; d < dn; d++) {
+          for (int i = 0; i < items.length; i++) {
+            c[i] = pi[items[i]];
+            for (int e = 0; e < dn; e++) {
+              if (e != d) {
+                c[i] -= lambda[e] * w[i][e];
+              }
+            }
+            order[i] = i;
+          }
+          // The bound along lambda_d has slope 1 - sum(m_i w_id) over items still profitable;
+          // items drop out at t = c_i / w_id. Stop at the first point where the slope turns >= 0.
+          final int dd = d;
+          double slope = 1;
+          List<Integer> active = new ArrayList<>();
+          for (int i = 0; i < items.length; i++) {
+            if (w[i][d] > 0 && c[i] > 0) {
+              slope -= m[i] * w[i][d];
+              active.add(i);
+            }
+          }
+          double t = 0;
+          if (slope < 0) {
+            active.sort(Comparator.comparingDouble((Integer i) -> c[i] / w[i][dd]));
+            for (int i : active) {
+              t = c[i] / w[i][d];
+              slope += m[i] * w[i][d];
+              if (slope >= 0) {
+                break;
+              }
+            }
+          }
+          if (Math.abs(t - lambda[d]) > 1e-12) {
+            moved = true;
+          }
+          lambda[d] = t;
+        }
+        if (!moved) {
+          break;
+        }
+      }
+      if (exact && items.length > 0) {
+        exactMultipliers(col);
+      }
+      for (int i = 0; i < items.length; i++) {
+        int s = items[i];
+        double used = 0;
+        for (int d = 0; d < activeDims.length; d++) {
+          int k = activeDims[d];
+          if (alloc[k] > 0) {
+            used += lambda[d] * shapes.get(s)[k] / alloc[k];
+          }
+        }
+        netProfit[i] = Math.max(0, pi[s] - used);
+      }
+    }
+
+    /** The optimal multipliers, from the dual of the knapsack's LP relaxation solved by ojAlgo. */
+    private void exactMultipliers(int col) {
       ExpressionsBasedModel model = new ExpressionsBasedModel();
       Variable[] l = new Variable[activeDims.length];
       for (int d = 0; d < l.length; d++) {
@@ -452,38 +525,49 @@ final class PatternLp {
           lambda[d] = Math.max(0, r.get(d).doubleValue());
         }
       }
-      for (int i = 0; i < items.length; i++) {
-        int s = items[i];
-        double used = 0;
-        for (int d = 0; d < activeDims.length; d++) {
-          int k = activeDims[d];
-          if (alloc[k] > 0) {
-            used += lambda[d] * shapes.get(s)[k] / alloc[k];
-          }
-        }
-        netProfit[i] = Math.max(0, pi[s] - used);
-      }
     }
 
     /**
-     * The incumbent: items in order of value per resource priced at the multipliers (the order in
-     * which the LP relaxation takes them), each as many as still fit.
+     * The incumbent: the best of greedy fills that take items in order of value per resource, with
+     * resources priced at the multipliers, at each single resource, and at mixes of two.
      */
     private void greedy() {
-      double[] ratio = new double[items.length];
-      Integer[] order = new Integer[items.length];
-      for (int i = 0; i < items.length; i++) {
-        order[i] = i;
-        double used = 0;
-        for (int d = 0; d < activeDims.length; d++) {
-          int k = activeDims[d];
-          if (alloc[k] > 0) {
-            used += lambda[d] * shapes.get(items[i])[k] / alloc[k];
+      int dn = activeDims.length;
+      List<double[]> weights = new ArrayList<>();
+      weights.add(lambda);
+      for (int d = 0; d < dn; d++) {
+        double[] e = new double[dn];
+        e[d] = 1;
+        weights.add(e);
+        for (int f = d + 1; f < dn; f++) {
+          for (int step = 1; step < MIX_STEPS; step++) {
+            double[] mix = new double[dn];
+            mix[d] = (double) step / MIX_STEPS;
+            mix[f] = 1 - mix[d];
+            weights.add(mix);
           }
         }
-        ratio[i] = pi[items[i]] / Math.max(used, 1e-12);
       }
-      Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -ratio[i]));
+      double[] ratio = new double[items.length];
+      Integer[] order = new Integer[items.length];
+      for (double[] wt : weights) {
+        for (int i = 0; i < items.length; i++) {
+          order[i] = i;
+          double used = 0;
+          for (int d = 0; d < dn; d++) {
+            int k = activeDims[d];
+            if (alloc[k] > 0) {
+              used += wt[d] * shapes.get(items[i])[k] / alloc[k];
+            }
+          }
+          ratio[i] = pi[items[i]] / Math.max(used, 1e-12);
+        }
+        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -ratio[i]));
+        fill(order);
+      }
+    }
+
+    private void fill(Integer[] order) {
       long[] room = alloc.clone();
       int[] counts = new int[cap.length];
       double value = 0;
@@ -513,17 +597,13 @@ final class PatternLp {
     }
 
     Priced run() {
-      double root = bound(0, alloc.clone());
       long[] room = alloc.clone();
       greedy();
       dfs(0, room, 0);
-      return new Priced(best.clone(), bestValue, truncated ? Math.max(root, bestValue) : bestValue);
+      return new Priced(best, bestValue);
     }
 
-    /**
-     * The least of the Lagrangian bound and the fractional single-resource knapsack bounds over
-     * items from {@code from}.
-     */
+    /** Lagrangian bound on what items from {@code from} can add in {@code room}. */
     private double bound(int from, long[] room) {
       double b = 0;
       for (int d = 0; d < activeDims.length; d++) {
@@ -536,29 +616,6 @@ final class PatternLp {
         if (netProfit[i] > 0) {
           b += netProfit[i] * Math.min(cap[items[i]], maxCountIn(items[i], room));
         }
-      }
-      for (int d = 0; d < activeDims.length; d++) {
-        int k = activeDims[d];
-        double left = room[k];
-        double v = 0;
-        for (int i : dimOrder[d]) {
-          if (i < from) {
-            continue;
-          }
-          int s = items[i];
-          long r = shapes.get(s)[k];
-          if (r == 0) {
-            v += pi[s] * cap[s];
-            continue;
-          }
-          double take = Math.min(cap[s], left / r);
-          v += take * pi[s];
-          left -= take * r;
-          if (left <= 0) {
-            break;
-          }
-        }
-        b = Math.min(b, v);
       }
       return b;
     }
