@@ -34,6 +34,7 @@ final class CostImprover {
   private final Duration budget;
   private PackingLp.Solution lpCache;
   private List<PodState> lpCacheFor;
+  private boolean patternsLate;
 
   CostImprover(Simulation sim, Clock clock, Duration budget) {
     this.sim = sim;
@@ -124,7 +125,7 @@ final class CostImprover {
       if (candidate == null) {
         continue;
       }
-      patterned |= strategy == 0;
+      patterned |= strategy == 0 && !patternsLate;
       double after = cost(candidate);
       if (after < bestCost - 1e-9 && withinLimits(unit, candidate)) {
         best = candidate;
@@ -250,9 +251,31 @@ final class CostImprover {
     for (int s = 0; s < demand.length; s++) {
       demand[s] = byShape.get(s).size();
     }
-    List<PatternLp.Pattern> bins = new PatternLp(shapes, columns, clock, deadline).round(demand);
-    if (bins == null) {
-      return null;
+    PatternLp lp = new PatternLp(shapes, columns, clock, deadline);
+    List<PatternLp.Pattern> bins = null;
+    double binsCost = Double.MAX_VALUE;
+    // Small units also try the other roundings, on the patterns already generated.
+    List<PatternLp.Rounding> roundings =
+        pods.size() <= MAX_PODS_GREEDY
+            ? List.of(PatternLp.Rounding.values())
+            : List.of(PatternLp.Rounding.RESIDUAL);
+    for (PatternLp.Rounding r : roundings) {
+      if (bins != null && clock.millis() > deadline) {
+        break;
+      }
+      List<PatternLp.Pattern> b = lp.round(demand, r);
+      if (b == null) {
+        return null;
+      }
+      double cost = 0;
+      for (PatternLp.Pattern p : b) {
+        cost += columns.get(p.column()).price();
+      }
+      if (cost < binsCost) {
+        bins = b;
+        binsCost = cost;
+        patternsLate = lp.late();
+      }
     }
     int[] next = new int[shapes.size()];
     List<Simulation.Claim> out = new ArrayList<>();
