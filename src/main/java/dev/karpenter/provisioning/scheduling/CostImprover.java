@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes a packed plan cheaper. First-fit-decreasing keeps packing a NodeClaim while any instance
- * type still fits, which tends towards one large node; here each planned NodeClaim is re-packed
- * greedily into the set of nodes (of the same NodePool and requirements) with the lowest price per
- * packed pod, and the re-pack replaces it when the total price drops. Splitting a node never breaks
+ * type still fits, which tends towards one large node; here the pods of the planned NodeClaims of
+ * one NodePool and requirements are re-packed (rounded pattern LP first, then greedy and LP-guided
+ * packings) and the re-pack replaces them when the total price drops. Splitting a node never breaks
  * zone, anti-affinity or spread constraints; nodes with hostname pod affinity are left as they are.
  */
 final class CostImprover {
@@ -288,19 +288,11 @@ final class CostImprover {
       }
       out.add(claimFor(c, price.keySet(), types.get(b.column()), binPods));
     }
-    List<PodState> leftover = new ArrayList<>();
     for (int s = 0; s < next.length; s++) {
-      leftover.addAll(byShape.get(s).subList(next[s], byShape.get(s).size()));
-    }
-    if (leftover.size() > MAX_PODS_GREEDY) {
-      return null;
-    }
-    if (!leftover.isEmpty()) {
-      List<Simulation.Claim> rest = split(c, leftover);
-      if (rest == null) {
+      if (next[s] != byShape.get(s).size()) {
+        LOG.warn("pattern rounding left pods out; keeping the other strategies' plans");
         return null;
       }
-      out.addAll(rest);
     }
     return out;
   }

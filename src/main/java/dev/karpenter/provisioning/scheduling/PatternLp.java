@@ -16,9 +16,10 @@ import org.ojalgo.optimisation.Variable;
 /**
  * The pattern (Gilmore-Gomory) LP of choosing nodes for pods, solved by column generation with
  * ojAlgo. A pattern is how many pods of each shape one node of one column (instance type) holds;
- * the LP buys fractional counts of patterns that cover every shape's demand at least cost. No
- * pattern holds a fraction of a pod or spills over a node, so its optimum is a tighter lower bound
- * than the per-resource LP of {@link PackingLp}, and its patterns, rounded, make a cheap plan.
+ * the LP buys fractional counts of patterns that cover every shape's demand at least cost, and its
+ * patterns, rounded, make a cheap plan. Its optimum would also be a tighter lower bound than the
+ * per-resource LP of {@link PackingLp}, but pricing is exact only up to a search limit, so the
+ * generated LP is not proven optimal and is not used as a bound.
  */
 final class PatternLp {
   static {
@@ -31,12 +32,14 @@ final class PatternLp {
   /** One node of column {@code column} holding {@code counts[s]} pods of shape {@code s}. */
   record Pattern(int column, int[] counts) {}
 
-  // Pricing is exhaustive up to this many search nodes per column; beyond, the bound is relaxed.
+  // Pricing is exhaustive up to this many search nodes per column; beyond, the best pattern found
+  // so far is used.
   private static final int NODE_LIMIT = 300;
   private static final double EPS = 1e-9;
   // Improving patterns per pricing round, and pricing rounds per residual problem.
   private static final int BATCH = 8;
   private static final int RESIDUAL_ROUNDS = 10;
+  // Greedy incumbents weigh pairs of resources in these many steps.
   private static final int MIX_STEPS = 10;
 
   private final List<long[]> shapes;
@@ -153,12 +156,9 @@ final class PatternLp {
           }
         }
       }
-      if (!bought && order.length > 0) {
-        Pattern q = capped(cands.get(order[0]), residual);
-        if (q == null) {
-          break;
-        }
-        buy(q, residual, bins);
+      if (!bought) {
+        // Every candidate overlaps the residual, so the largest count's pattern buys something.
+        buy(capped(cands.get(order[0]), residual), residual, bins);
       }
     }
     return merged(bins);
@@ -178,7 +178,7 @@ final class PatternLp {
     boolean changed = true;
     while (changed) {
       changed = false;
-      for (int i = 0; i < out.size() && !changed; i++) {
+      for (int i = 0; i < out.size() && !changed && clock.millis() <= deadline; i++) {
         for (int j = i + 1; j < out.size() && !changed; j++) {
           int[] both = out.get(i).counts.clone();
           for (int s = 0; s < both.length; s++) {
