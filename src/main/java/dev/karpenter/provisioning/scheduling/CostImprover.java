@@ -115,7 +115,7 @@ final class CostImprover {
       }
       List<Simulation.Claim> candidate =
           switch (strategy) {
-            case 0 -> patternPack(unit.get(0), pods, deadline);
+            case 0 -> patternPack(unit.get(0), pods, patternDeadline(deadline));
             case 1 -> split(unit.get(0), pods);
             case 2 -> lpPack(unit.get(0), pods, true, false);
             case 3 -> lpPack(unit.get(0), pods, false, false);
@@ -186,6 +186,12 @@ final class CostImprover {
       }
     }
     return price;
+  }
+
+  /** Leaves part of the budget to the other strategies in case the pattern LP runs out of time. */
+  private long patternDeadline(long deadline) {
+    long now = clock.millis();
+    return now + Math.max(0, (deadline - now) * 7 / 10);
   }
 
   /**
