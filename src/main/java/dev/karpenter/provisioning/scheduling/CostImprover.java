@@ -1,5 +1,6 @@
 package dev.karpenter.provisioning.scheduling;
 
+import dev.karpenter.catalog.ExoticFilter;
 import dev.karpenter.catalog.Offering;
 import dev.karpenter.scheduling.Labels;
 import dev.karpenter.scheduling.Pods;
@@ -17,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes a packed plan cheaper. First-fit-decreasing keeps packing a NodeClaim while any instance
- * type still fits, which tends towards one large node; here each planned NodeClaim is re-packed
- * greedily into the set of nodes (of the same NodePool and requirements) with the lowest price per
- * packed pod, and the re-pack replaces it when the total price drops. Splitting a node never breaks
+ * type still fits, which tends towards one large node; here the pods of the planned NodeClaims of
+ * one NodePool and requirements are re-packed (rounded pattern LP first, then greedy and LP-guided
+ * packings) and the re-pack replaces them when the total price drops. Splitting a node never breaks
  * zone, anti-affinity or spread constraints; nodes with hostname pod affinity are left as they are.
  */
 final class CostImprover {
@@ -33,6 +34,7 @@ final class CostImprover {
   private final Duration budget;
   private PackingLp.Solution lpCache;
   private List<PodState> lpCacheFor;
+  private boolean patternsLate;
 
   CostImprover(Simulation sim, Clock clock, Duration budget) {
     this.sim = sim;
@@ -70,7 +72,7 @@ final class CostImprover {
           out.addAll(unit);
           continue;
         }
-        double s = improveUnit(unit, out);
+        double s = improveUnit(unit, out, deadline);
         saved += s;
       }
     }
@@ -82,7 +84,8 @@ final class CostImprover {
   }
 
   /** Re-packs the pods of {@code unit}; adds the cheaper of old and new to {@code out}. */
-  private double improveUnit(List<Simulation.Claim> unit, List<Simulation.Claim> out) {
+  private double improveUnit(
+      List<Simulation.Claim> unit, List<Simulation.Claim> out, long deadline) {
     List<PodState> pods = new ArrayList<>();
     for (Simulation.Claim c : unit) {
       pods.addAll(c.pods);
@@ -98,21 +101,31 @@ final class CostImprover {
     double before = cost(unit);
     List<Simulation.Claim> best = unit;
     double bestCost = before;
-    for (int strategy = 0; strategy < 5; strategy++) {
-      if (strategy == 0 && pods.size() > MAX_PODS_GREEDY) {
+    boolean patterned = false;
+    for (int strategy = 0; strategy < 6; strategy++) {
+      if (strategy == 1 && pods.size() > MAX_PODS_GREEDY) {
         continue;
+      }
+      if (strategy > 0 && clock.millis() > deadline) {
+        break;
+      }
+      if (strategy > 1 && patterned) {
+        // The LP-guided packings round the same relaxation less carefully.
+        break;
       }
       List<Simulation.Claim> candidate =
           switch (strategy) {
-            case 0 -> split(unit.get(0), pods);
-            case 1 -> lpPack(unit.get(0), pods, true, false);
-            case 2 -> lpPack(unit.get(0), pods, false, false);
-            case 3 -> lpPack(unit.get(0), pods, true, true);
+            case 0 -> patternPack(unit.get(0), pods, patternDeadline(deadline));
+            case 1 -> split(unit.get(0), pods);
+            case 2 -> lpPack(unit.get(0), pods, true, false);
+            case 3 -> lpPack(unit.get(0), pods, false, false);
+            case 4 -> lpPack(unit.get(0), pods, true, true);
             default -> lpPack(unit.get(0), pods, false, true);
           };
       if (candidate == null) {
         continue;
       }
+      patterned |= strategy == 0 && !patternsLate;
       double after = cost(candidate);
       if (after < bestCost - 1e-9 && withinLimits(unit, candidate)) {
         best = candidate;
@@ -173,6 +186,138 @@ final class CostImprover {
       }
     }
     return price;
+  }
+
+  /** Leaves part of the budget to the other strategies in case the pattern LP runs out of time. */
+  private long patternDeadline(long deadline) {
+    long now = clock.millis();
+    return now + Math.max(0, (deadline - now) * 7 / 10);
+  }
+
+  /**
+   * Pattern rounding ({@link PatternLp}): nodes chosen as whole patterns of pod shapes. Pods of one
+   * shape are interchangeable only without host ports and hostname constraints, so units with such
+   * pods, or with minValues (which the options of each new claim would have to meet), are left to
+   * the other strategies.
+   */
+  private List<Simulation.Claim> patternPack(
+      Simulation.Claim c, List<PodState> pods, long deadline) {
+    for (Requirement r : c.requirements.all()) {
+      if (r.minValues() > 0) {
+        return null;
+      }
+    }
+    for (PodState p : pods) {
+      if (!interchangeable(p)) {
+        return null;
+      }
+    }
+    Simulation.PoolInfo pi = c.pool;
+    Map<Integer, Double> price = candidateTypes(c);
+    List<Integer> types = new ArrayList<>(price.keySet());
+    if (types.isEmpty()) {
+      return null;
+    }
+    int n = sim.index.size();
+    Map<String, Integer> shapeOf = new LinkedHashMap<>();
+    List<long[]> shapes = new ArrayList<>();
+    List<List<PodState>> byShape = new ArrayList<>();
+    for (PodState p : pods) {
+      int s =
+          shapeOf.computeIfAbsent(
+              java.util.Arrays.toString(p.requests),
+              k -> {
+                shapes.add(p.requests);
+                byShape.add(new ArrayList<>());
+                return shapes.size() - 1;
+              });
+      byShape.get(s).add(p);
+    }
+    // Launch skips exotic (GPU, metal, ...) types while a generic one fits, so exotic types hold
+    // only shapes that no generic type fits.
+    BitSet all = new BitSet();
+    all.set(0, shapes.size());
+    BitSet needExotic = new BitSet();
+    for (int s = 0; s < shapes.size(); s++) {
+      needExotic.set(s);
+      for (int t : types) {
+        if (!ExoticFilter.isExotic(pi.types[t].type)
+            && ResourceIndex.fits(pi.alloc[t], new long[n], shapes.get(s))) {
+          needExotic.clear(s);
+          break;
+        }
+      }
+    }
+    List<PatternLp.Column> columns = new ArrayList<>();
+    for (int t : types) {
+      boolean exotic = ExoticFilter.isExotic(pi.types[t].type);
+      columns.add(new PatternLp.Column(pi.alloc[t], price.get(t), exotic ? needExotic : all));
+    }
+    int[] demand = new int[shapes.size()];
+    for (int s = 0; s < demand.length; s++) {
+      demand[s] = byShape.get(s).size();
+    }
+    PatternLp lp = new PatternLp(shapes, columns, clock, deadline);
+    List<PatternLp.Pattern> bins = null;
+    double binsCost = Double.MAX_VALUE;
+    // Small units also try the other roundings, on the patterns already generated.
+    List<PatternLp.Rounding> roundings =
+        pods.size() <= MAX_PODS_GREEDY
+            ? List.of(PatternLp.Rounding.values())
+            : List.of(PatternLp.Rounding.RESIDUAL);
+    for (PatternLp.Rounding r : roundings) {
+      if (bins != null && clock.millis() > deadline) {
+        break;
+      }
+      List<PatternLp.Pattern> b = lp.round(demand, r);
+      if (b == null) {
+        return null;
+      }
+      double cost = 0;
+      for (PatternLp.Pattern p : b) {
+        cost += columns.get(p.column()).price();
+      }
+      if (cost < binsCost) {
+        bins = b;
+        binsCost = cost;
+        patternsLate = lp.late();
+      }
+    }
+    int[] next = new int[shapes.size()];
+    List<Simulation.Claim> out = new ArrayList<>();
+    for (PatternLp.Pattern b : bins) {
+      List<PodState> binPods = new ArrayList<>();
+      for (int s = 0; s < next.length; s++) {
+        for (int k = 0; k < b.counts()[s]; k++) {
+          binPods.add(byShape.get(s).get(next[s]++));
+        }
+      }
+      out.add(claimFor(c, price.keySet(), types.get(b.column()), binPods));
+    }
+    for (int s = 0; s < next.length; s++) {
+      if (next[s] != byShape.get(s).size()) {
+        LOG.warn("pattern rounding left pods out; keeping the other strategies' plans");
+        return null;
+      }
+    }
+    return out;
+  }
+
+  private boolean interchangeable(PodState p) {
+    if (!p.hostPorts.isEmpty()) {
+      return false;
+    }
+    for (Topology.Constraint k : sim.topology.constraints(p)) {
+      if (k.group().key.equals(Labels.HOSTNAME)) {
+        return false;
+      }
+    }
+    for (Topology.Group g : sim.topology.matchedBy(p)) {
+      if (g.key.equals(Labels.HOSTNAME)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Greedy: repeatedly open the node type with the lowest price per packed share of pods. */

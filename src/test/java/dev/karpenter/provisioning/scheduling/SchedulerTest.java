@@ -1013,6 +1013,24 @@ class SchedulerTest {
     }
 
     @Test
+    void improverMixesCpuAndMemoryHeavyPodsOntoMatchingTypes() {
+      // 16 pods of 1900m/1Gi and 8 of 250m/14Gi. Per node: c6g.xlarge ($0.136) holds two
+      // cpu-heavy pods, r6g.xlarge ($0.2016) two memory-heavy plus one cpu-heavy, m6g.xlarge
+      // ($0.154) one of each. Four r6g and six c6g ($1.6224) is the cheapest cover.
+      var pool =
+          SchedulingNodePool.of(
+              "mix",
+              0,
+              Requirements.of(req(Labels.CAPACITY_TYPE, "In", "on-demand")),
+              Fixtures.CPU);
+      List<Pod> pods = new ArrayList<>(pod("cpu").cpu("1900m").mem("1Gi").times(16));
+      pods.addAll(pod("mem").cpu("250m").mem("14Gi").times(8));
+      var r = new Scheduler().solve(input(pods, pool));
+      assertEquals(24, r.scheduledCount());
+      assertEquals(4 * 0.2016 + 6 * 0.136, r.totalPricePerHour(), 1e-9);
+    }
+
+    @Test
     void improvedPlanRespectsHostnameAntiAffinity() {
       var pool = cpuPool("d");
       List<Pod> pods =
