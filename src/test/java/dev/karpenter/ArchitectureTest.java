@@ -1,17 +1,36 @@
 package dev.karpenter;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The decision core stays plain Java over values: no Kubernetes client, operator SDK or AWS SDK.
+ * The layering of docs/architecture.md, enforced. Floors only look down:
+ *
+ * <pre>
+ *   cli, bench, simulate            entry points (simulate: the offline front of the CLI)
+ *   operator                        wiring (JOSDK runtime, picks the provider and its controllers)
+ *   controllers                     provisioning, nodeclaim.., node.., nodepool.., nodeclass..,
+ *                                   disruption, metrics.controller (never each other)
+ *   cloudprovider.aws.., .simulated providers (and the controllers they bring)
+ *   state, events                   the one cluster -&gt; snapshot translation; event recording
+ *   metrics                         the registry: a leaf that the floors above call
+ *   provisioning.scheduling,        the pure decision core over the snapshot
+ *   disruption.decision
+ *   cloudprovider                   the cloud seam and cloud-neutral instance types
+ *   scheduling                      requirements algebra, resources, pods
+ *   api..                           the v1 model, labels, validation
+ * </pre>
  */
 class ArchitectureTest {
+  static final String ROOT = "dev.karpenter";
   private static JavaClasses classes;
 
   @BeforeAll
@@ -19,7 +38,73 @@ class ArchitectureTest {
     classes =
         new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-            .importPackages("dev.karpenter");
+            .importPackages(ROOT);
+  }
+
+  /** The layers and who may use them, as one rule so a planted upward dependency fails it. */
+  static ArchRule layers() {
+    return layeredArchitecture()
+        .consideringOnlyDependenciesInAnyPackage(ROOT + "..")
+        .withOptionalLayers(true)
+        .layer("Entry")
+        .definedBy(ROOT + ".cli..", ROOT + ".bench..", ROOT + ".simulate..")
+        .layer("Operator")
+        .definedBy(ROOT + ".operator..")
+        .layer("Controllers")
+        .definedBy(
+            ROOT + ".provisioning",
+            ROOT + ".nodeclaim..",
+            ROOT + ".node..",
+            ROOT + ".nodepool..",
+            ROOT + ".nodeclass..",
+            ROOT + ".disruption",
+            ROOT + ".metrics.controller..")
+        .layer("Providers")
+        .definedBy(ROOT + ".cloudprovider.aws..", ROOT + ".cloudprovider.simulated..")
+        .layer("State")
+        .definedBy(ROOT + ".state..", ROOT + ".events..")
+        .layer("Metrics")
+        .definedBy(ROOT + ".metrics")
+        .layer("Decisions")
+        .definedBy(ROOT + ".provisioning.scheduling..", ROOT + ".disruption.decision..")
+        .layer("CloudSeam")
+        .definedBy(ROOT + ".cloudprovider")
+        .layer("Scheduling")
+        .definedBy(ROOT + ".scheduling..")
+        .layer("Api")
+        .definedBy(ROOT + ".api..")
+        .whereLayer("Entry")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("Operator")
+        .mayOnlyBeAccessedByLayers("Entry")
+        .whereLayer("Controllers")
+        .mayOnlyBeAccessedByLayers("Entry", "Operator")
+        .whereLayer("Providers")
+        .mayOnlyBeAccessedByLayers("Entry", "Operator")
+        .whereLayer("State")
+        .mayOnlyBeAccessedByLayers("Entry", "Operator", "Controllers", "Providers")
+        .whereLayer("Metrics")
+        .mayOnlyBeAccessedByLayers("Entry", "Operator", "Controllers", "Providers", "State")
+        .whereLayer("Decisions")
+        .mayOnlyBeAccessedByLayers("Entry", "Operator", "Controllers", "Providers", "State")
+        .whereLayer("CloudSeam")
+        .mayOnlyBeAccessedByLayers(
+            "Entry", "Operator", "Controllers", "Providers", "State", "Metrics", "Decisions");
+  }
+
+  /** No two packages depend on each other, directly or through others. */
+  static ArchRule noCycles() {
+    return slices().matching(ROOT + ".(**)").should().beFreeOfCycles();
+  }
+
+  @Test
+  void floorsOnlyLookDown() {
+    layers().check(classes);
+  }
+
+  @Test
+  void noCyclesBetweenPackages() {
+    noCycles().check(classes);
   }
 
   @Test
@@ -27,10 +112,10 @@ class ArchitectureTest {
     noClasses()
         .that()
         .resideInAnyPackage(
-            "dev.karpenter.catalog..",
-            "dev.karpenter.scheduling..",
-            "dev.karpenter.provisioning.scheduling..",
-            "dev.karpenter.disruption..")
+            ROOT + ".cloudprovider",
+            ROOT + ".scheduling..",
+            ROOT + ".provisioning.scheduling..",
+            ROOT + ".disruption.decision..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
@@ -43,7 +128,7 @@ class ArchitectureTest {
   void onlyTheAwsCloudProviderUsesTheAwsSdk() {
     noClasses()
         .that()
-        .resideOutsideOfPackage("dev.karpenter.cloudprovider.aws..")
+        .resideOutsideOfPackage(ROOT + ".cloudprovider.aws..")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("software.amazon.awssdk..")

@@ -1,9 +1,9 @@
 package dev.karpenter.bench;
 
-import dev.karpenter.catalog.InstanceType;
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.catalog.Overhead;
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.cloudprovider.Overhead;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.LabelSelector;

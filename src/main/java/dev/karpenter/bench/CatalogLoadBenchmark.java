@@ -2,9 +2,9 @@ package dev.karpenter.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.karpenter.catalog.Catalog;
-import dev.karpenter.catalog.CatalogData;
-import dev.karpenter.catalog.InstanceType;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.CatalogData;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,7 +1,7 @@
 package dev.karpenter.bench;
 
-import dev.karpenter.catalog.Catalog;
-import dev.karpenter.catalog.InstanceType;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.List;

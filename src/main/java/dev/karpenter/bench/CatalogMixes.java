@@ -1,9 +1,9 @@
 package dev.karpenter.bench;
 
-import dev.karpenter.catalog.Catalog;
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
 import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
-import dev.karpenter.scheduling.Labels;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.karpenter.bench.CatalogLoadBenchmark;
 import dev.karpenter.bench.CatalogLoadBenchmark.ColdRun;
 import dev.karpenter.bench.CatalogLoadBenchmark.WarmRun;
-import dev.karpenter.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

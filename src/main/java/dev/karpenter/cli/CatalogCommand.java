@@ -3,15 +3,15 @@ package dev.karpenter.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.karpenter.catalog.Catalog;
-import dev.karpenter.catalog.CatalogData;
-import dev.karpenter.catalog.CatalogGenerator;
-import dev.karpenter.catalog.InstanceShape;
-import dev.karpenter.catalog.InstanceType;
-import dev.karpenter.catalog.LabelSelector;
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.catalog.SpotPriceEstimate;
-import dev.karpenter.catalog.WellKnownLabels;
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.CatalogData;
+import dev.karpenter.cloudprovider.aws.catalog.CatalogGenerator;
+import dev.karpenter.cloudprovider.aws.catalog.InstanceShape;
+import dev.karpenter.cloudprovider.aws.catalog.LabelSelector;
+import dev.karpenter.cloudprovider.aws.catalog.SpotPriceEstimate;
 import dev.karpenter.scheduling.Quantities;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -109,7 +109,7 @@ public final class CatalogCommand implements Runnable {
     }
     types.sort(
         Comparator.comparing(
-                (InstanceType t) -> t.labels().getOrDefault(WellKnownLabels.INSTANCE_FAMILY, ""))
+                (InstanceType t) -> t.labels().getOrDefault(Labels.INSTANCE_FAMILY, ""))
             .thenComparingLong(t -> t.capacity().get("cpu"))
             .thenComparing(InstanceType::name));
     PrintWriter out = spec.commandLine().getOut();

@@ -99,12 +99,12 @@ public final class ControllerCommand implements Callable<Integer> {
 
   static OperatorConfig config(
       int metricsPort, String idle, String max, String boot, String device, String region) {
-    if (!dev.karpenter.catalog.Catalog.regions().contains(region)) {
+    if (!dev.karpenter.cloudprovider.aws.catalog.Catalog.regions().contains(region)) {
       throw new CliErrors.UserException(
           "--region: unknown region '"
               + region
               + "'; the catalog has "
-              + dev.karpenter.catalog.Catalog.regions());
+              + dev.karpenter.cloudprovider.aws.catalog.Catalog.regions());
     }
     OperatorConfig base = OperatorConfig.defaults();
     return new OperatorConfig(

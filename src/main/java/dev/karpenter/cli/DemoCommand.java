@@ -1,11 +1,11 @@
 package dev.karpenter.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
-import dev.karpenter.scheduling.Labels;
 import dev.karpenter.state.NodeClaims;
 import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -473,7 +473,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     private double price(Map<String, String> l) {
       var t =
-          dev.karpenter.catalog.Catalog.load("us-east-1")
+          dev.karpenter.cloudprovider.aws.catalog.Catalog.load("us-east-1")
               .get(l.getOrDefault(Labels.INSTANCE_TYPE, ""));
       if (t.isEmpty()) {
         return 0;

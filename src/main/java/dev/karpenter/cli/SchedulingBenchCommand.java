@@ -2,7 +2,7 @@ package dev.karpenter.cli;
 
 import dev.karpenter.bench.CatalogMixes;
 import dev.karpenter.bench.SchedulingBenchmark;
-import dev.karpenter.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.provisioning.scheduling.CostBound;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;

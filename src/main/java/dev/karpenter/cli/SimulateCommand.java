@@ -1,6 +1,6 @@
 package dev.karpenter.cli;
 
-import dev.karpenter.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
 import dev.karpenter.provisioning.scheduling.SchedulingResult;

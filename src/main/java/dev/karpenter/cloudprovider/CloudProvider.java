@@ -2,7 +2,6 @@ package dev.karpenter.cloudprovider;
 
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
-import dev.karpenter.catalog.InstanceType;
 import java.util.List;
 import java.util.Optional;
 

@@ -2,13 +2,14 @@ package dev.karpenter.nodepool;
 
 import dev.karpenter.api.aws.v1.EC2NodeClass;
 import dev.karpenter.api.v1.Condition;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodePoolStatus;
 import dev.karpenter.metrics.KarpenterMetrics;
-import dev.karpenter.provisioning.ApiConversions;
-import dev.karpenter.scheduling.Labels;
 import dev.karpenter.scheduling.Resources;
+import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterState;
 import dev.karpenter.state.Conditions;
 import dev.karpenter.state.NodeClaims;

@@ -1,14 +1,14 @@
 package dev.karpenter.operator;
 
-import dev.karpenter.catalog.Catalog;
 import dev.karpenter.cloudprovider.CloudProvider;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.cloudprovider.simulated.SimulatedNodeClassReconciler;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
-import dev.karpenter.metrics.MetricsController;
+import dev.karpenter.metrics.controller.MetricsController;
 import dev.karpenter.node.termination.Terminator;
 import dev.karpenter.nodeclaim.lifecycle.NodeClaimLifecycleReconciler;
-import dev.karpenter.nodeclass.SimulatedNodeClassReconciler;
 import dev.karpenter.nodepool.NodePoolReconciler;
 import dev.karpenter.provisioning.Batcher;
 import dev.karpenter.provisioning.Provisioner;

@@ -2,8 +2,8 @@ package dev.karpenter.operator;
 
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
-import dev.karpenter.catalog.InstanceType;
 import dev.karpenter.cloudprovider.CloudProvider;
+import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.metrics.KarpenterMetrics;
 import java.time.Duration;
 import java.util.List;

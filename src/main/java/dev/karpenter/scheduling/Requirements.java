@@ -1,5 +1,6 @@
 package dev.karpenter.scheduling;
 
+import dev.karpenter.api.v1.Labels;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;

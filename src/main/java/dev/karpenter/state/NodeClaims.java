@@ -1,8 +1,8 @@
 package dev.karpenter.state;
 
 import dev.karpenter.api.v1.Condition;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
-import dev.karpenter.scheduling.Labels;
 import io.fabric8.kubernetes.api.model.Taint;
 import java.util.Optional;
 import java.util.Set;

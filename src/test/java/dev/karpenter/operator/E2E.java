@@ -2,7 +2,7 @@ package dev.karpenter.operator;
 
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
-import dev.karpenter.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.metrics.KarpenterMetrics;
 import io.fabric8.kubernetes.api.model.HasMetadata;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import dev.karpenter.catalog.Offering;
+import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.testing.LocalClusterExtension;

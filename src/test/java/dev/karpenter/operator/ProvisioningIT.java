@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.karpenter.api.v1.NodeClaim;
-import dev.karpenter.catalog.Offering;
+import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.testing.LocalClusterExtension;

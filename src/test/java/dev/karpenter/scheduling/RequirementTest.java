@@ -2,6 +2,7 @@ package dev.karpenter.scheduling;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.karpenter.api.v1.Labels;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

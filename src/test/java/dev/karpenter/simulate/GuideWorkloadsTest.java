@@ -2,9 +2,9 @@ package dev.karpenter.simulate;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.karpenter.catalog.Catalog;
-import dev.karpenter.catalog.InstanceType;
-import dev.karpenter.catalog.Offering;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.provisioning.scheduling.NodeClaimPlan;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;

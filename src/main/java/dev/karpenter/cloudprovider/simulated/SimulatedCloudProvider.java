@@ -1,19 +1,19 @@
 package dev.karpenter.cloudprovider.simulated;
 
 import dev.karpenter.api.aws.v1.EC2NodeClass;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodeClaimStatus;
 import dev.karpenter.api.v1.NodePool;
-import dev.karpenter.catalog.Catalog;
-import dev.karpenter.catalog.InstanceType;
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.catalog.WellKnownLabels;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.CloudProviderException;
-import dev.karpenter.provisioning.ApiConversions;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
+import dev.karpenter.state.ApiConversions;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -271,13 +271,13 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     for (Requirement r : reqs.all()) {
       String key = r.key();
       String value;
-      if (key.equals(WellKnownLabels.ZONE)) {
+      if (key.equals(Labels.ZONE)) {
         value = o.zone();
-      } else if (key.equals(WellKnownLabels.CAPACITY_TYPE)) {
+      } else if (key.equals(Labels.CAPACITY_TYPE)) {
         value = o.capacityType();
-      } else if (key.equals(WellKnownLabels.INSTANCE_TYPE)) {
+      } else if (key.equals(Labels.INSTANCE_TYPE)) {
         value = t.name();
-      } else if (WellKnownLabels.ALL.contains(key) && !key.equals(WellKnownLabels.NODEPOOL)) {
+      } else if (Labels.ALL.contains(key) && !key.equals(Labels.NODEPOOL)) {
         value = t.labels().get(key);
       } else {
         continue;
@@ -337,11 +337,11 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   private Map<String, String> nodeLabels(InstanceType type, Offering offering, String nodeName) {
     Map<String, String> labels = new LinkedHashMap<>(type.labels());
-    labels.put(WellKnownLabels.INSTANCE_TYPE, type.name());
-    labels.put(WellKnownLabels.ZONE, offering.zone());
-    labels.put(WellKnownLabels.REGION, catalog.region());
-    labels.put(WellKnownLabels.CAPACITY_TYPE, offering.capacityType());
-    labels.putIfAbsent(WellKnownLabels.OS, "linux");
+    labels.put(Labels.INSTANCE_TYPE, type.name());
+    labels.put(Labels.ZONE, offering.zone());
+    labels.put(Labels.REGION, catalog.region());
+    labels.put(Labels.CAPACITY_TYPE, offering.capacityType());
+    labels.putIfAbsent(Labels.OS, "linux");
     labels.put("kubernetes.io/hostname", nodeName);
     return labels;
   }
@@ -352,7 +352,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     }
     try {
       Map<String, String> labels = new LinkedHashMap<>(nonNull(claim.getMetadata().getLabels()));
-      labels.put(WellKnownLabels.EC2NODECLASS, claim.getSpec().nodeClassRef().name());
+      labels.put(Labels.EC2NODECLASS, claim.getSpec().nodeClassRef().name());
       List<Taint> taints = new ArrayList<>();
       taints.add(new Taint("NoExecute", UNREGISTERED_TAINT, null, null));
       dev.karpenter.state.NodeClaims.taints(claim).forEach(t -> taints.add(t.toModel()));
@@ -394,7 +394,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
               .withAddress(inst.nodeName())
               .endAddress()
               .withNewNodeInfo()
-              .withArchitecture(type.labels().getOrDefault(WellKnownLabels.ARCH, "amd64"))
+              .withArchitecture(type.labels().getOrDefault(Labels.ARCH, "amd64"))
               .withOperatingSystem("linux")
               .withKubeletVersion("v1.33.13-sim")
               .withKubeProxyVersion("v1.33.13-sim")
@@ -528,9 +528,9 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     c.getMetadata()
         .setLabels(
             Map.of(
-                WellKnownLabels.INSTANCE_TYPE, inst.instanceType(),
-                WellKnownLabels.ZONE, inst.zone(),
-                WellKnownLabels.CAPACITY_TYPE, inst.capacityType()));
+                Labels.INSTANCE_TYPE, inst.instanceType(),
+                Labels.ZONE, inst.zone(),
+                Labels.CAPACITY_TYPE, inst.capacityType()));
     NodeClaimStatus s = new NodeClaimStatus();
     s.setProviderID(inst.providerId());
     s.setNodeName(inst.nodeName());

@@ -1,11 +1,11 @@
 package dev.karpenter.node.termination;
 
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.CloudProviderException;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
-import dev.karpenter.scheduling.Labels;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.state.ClusterState;
 import dev.karpenter.state.NodeClaims;

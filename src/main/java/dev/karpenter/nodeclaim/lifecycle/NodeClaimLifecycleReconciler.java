@@ -1,5 +1,6 @@
 package dev.karpenter.nodeclaim.lifecycle;
 
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodeClaimStatus;
 import dev.karpenter.cloudprovider.CloudProvider;
@@ -7,10 +8,9 @@ import dev.karpenter.cloudprovider.CloudProviderException;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.node.termination.Terminator;
-import dev.karpenter.provisioning.ApiConversions;
 import dev.karpenter.provisioning.Provisioner;
-import dev.karpenter.scheduling.Labels;
 import dev.karpenter.scheduling.Resources;
+import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterState;
 import dev.karpenter.state.Conditions;
 import dev.karpenter.state.NodeClaims;

@@ -1,7 +1,7 @@
 package dev.karpenter.provisioning.scheduling;
 
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;

@@ -1,8 +1,8 @@
 package dev.karpenter.provisioning.scheduling;
 
-import dev.karpenter.catalog.ExoticFilter;
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.cloudprovider.ExoticFilter;
+import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Requirement;
 import java.time.Clock;

@@ -1,6 +1,6 @@
 package dev.karpenter.provisioning.scheduling;
 
-import dev.karpenter.catalog.InstanceType;
+import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Taint;
@@ -77,6 +77,6 @@ public record SchedulingNodePool(
   public Requirements effectiveRequirements() {
     return requirements
         .and(Requirements.fromLabels(labels))
-        .and(Requirements.fromLabels(Map.of(dev.karpenter.scheduling.Labels.NODEPOOL, name)));
+        .and(Requirements.fromLabels(Map.of(dev.karpenter.api.v1.Labels.NODEPOOL, name)));
   }
 }

@@ -1,9 +1,9 @@
 package dev.karpenter.provisioning.scheduling;
 
-import dev.karpenter.catalog.ExoticFilter;
-import dev.karpenter.catalog.InstanceType;
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.cloudprovider.ExoticFilter;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.scheduling.Requirement;

@@ -1,6 +1,6 @@
 package dev.karpenter.provisioning.scheduling;
 
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;

@@ -3,7 +3,7 @@ package dev.karpenter.provisioning.scheduling;
 import static dev.karpenter.provisioning.scheduling.Fixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Requirements;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.karpenter.provisioning.scheduling;
 
-import dev.karpenter.catalog.InstanceType;
-import dev.karpenter.catalog.Offering;
-import dev.karpenter.catalog.Overhead;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.cloudprovider.Overhead;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;

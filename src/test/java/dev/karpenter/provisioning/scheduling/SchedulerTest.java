@@ -3,7 +3,7 @@ package dev.karpenter.provisioning.scheduling;
 import static dev.karpenter.provisioning.scheduling.Fixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import dev.karpenter.scheduling.Labels;
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -74,7 +74,7 @@ class SchedulerTest {
 
     @Test
     void optionsArePriceOrderedAndAtMostSixty() {
-      List<dev.karpenter.catalog.InstanceType> many = new ArrayList<>();
+      List<dev.karpenter.cloudprovider.InstanceType> many = new ArrayList<>();
       for (int i = 1; i <= 80; i++) {
         many.add(type("x" + i + ".large", i, 4 * i, 110, 0.05 * i, 0));
       }

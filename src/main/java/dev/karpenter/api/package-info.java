@@ -1,0 +1,2 @@
+/** CRD generation support: post-processing of the generated CustomResourceDefinitions. */
+package dev.karpenter.api;

@@ -1,0 +1,2 @@
+/** Benchmarks behind {@code karpenter bench}; results go to docs/benchmarks.md. */
+package dev.karpenter.bench;

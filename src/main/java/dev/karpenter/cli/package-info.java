@@ -1,0 +1,2 @@
+/** The {@code karpenter} command line (picocli): tables for people, {@code -o json} for tools. */
+package dev.karpenter.cli;

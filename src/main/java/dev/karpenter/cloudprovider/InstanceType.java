@@ -1,0 +1,35 @@
+package dev.karpenter.cloudprovider;
+
+import dev.karpenter.scheduling.Resources;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One EC2 instance type as the scheduler sees it.
+ *
+ * @param labels every well-known label that has a value for this type (Karpenter's §2.1 set, e.g.
+ *     {@code karpenter.k8s.aws/instance-gpu-name=a10g}); a well-known key that is absent means
+ *     {@code DoesNotExist} for this type. Zone and capacity type are not here: they are per
+ *     offering.
+ * @param capacity what the node reports as capacity (cpu, memory after VM overhead, pods,
+ *     ephemeral-storage, extended resources)
+ * @param overhead kubelet reservations
+ * @param offerings zone x capacity type, with price and availability
+ */
+public record InstanceType(
+    String name,
+    Map<String, String> labels,
+    Resources capacity,
+    Overhead overhead,
+    List<Offering> offerings) {
+  public InstanceType {
+    // Derived catalog types carry an ImmutableLabels map; copying it would cost a hash table per
+    // type.
+    labels = labels instanceof ImmutableLabels ? labels : Map.copyOf(labels);
+    offerings = List.copyOf(offerings);
+  }
+
+  public Resources allocatable() {
+    return capacity.minus(overhead.total());
+  }
+}

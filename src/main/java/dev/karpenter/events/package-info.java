@@ -1,0 +1,5 @@
+/**
+ * Kubernetes Events for NodePools, NodeClaims, Nodes and Pods, recorded asynchronously and
+ * de-duplicated.
+ */
+package dev.karpenter.events;

@@ -1,0 +1,2 @@
+/** The NodeClaim lifecycle: launch, registration, initialization and liveness. */
+package dev.karpenter.nodeclaim.lifecycle;

@@ -1,0 +1,113 @@
+package dev.karpenter.state;
+
+import dev.karpenter.api.v1.NodeClaim;
+import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues;
+import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues.Operator;
+import dev.karpenter.api.v1.Taint;
+import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.scheduling.Pods;
+import dev.karpenter.scheduling.Quantities;
+import dev.karpenter.scheduling.Requirement;
+import dev.karpenter.scheduling.Requirements;
+import dev.karpenter.scheduling.Resources;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** Converts between the v1 API objects and the scheduler's values. */
+public final class ApiConversions {
+  private ApiConversions() {}
+
+  public static Requirements requirements(List<NodeSelectorRequirementWithMinValues> api) {
+    List<Requirement> out = new ArrayList<>();
+    for (NodeSelectorRequirementWithMinValues r : api) {
+      out.add(
+          Requirement.of(
+              r.key(),
+              r.operator().name(),
+              r.valuesOrEmpty(),
+              r.minValues() == null ? 0 : r.minValues()));
+    }
+    return Requirements.of(out);
+  }
+
+  /** The API form; a requirement bounded on both sides becomes a Gt and an Lt entry. */
+  public static List<NodeSelectorRequirementWithMinValues> toApi(Requirements requirements) {
+    List<NodeSelectorRequirementWithMinValues> out = new ArrayList<>();
+    for (Requirement r : requirements.all()) {
+      Integer min = r.minValues() > 0 ? r.minValues() : null;
+      if (!r.complement()) {
+        out.add(
+            new NodeSelectorRequirementWithMinValues(
+                r.key(),
+                r.values().isEmpty() ? Operator.DoesNotExist : Operator.In,
+                r.values().isEmpty() ? null : List.copyOf(new TreeSet<>(r.values())),
+                min));
+        continue;
+      }
+      boolean bounded = false;
+      if (r.greaterThan() != null) {
+        out.add(
+            new NodeSelectorRequirementWithMinValues(
+                r.key(), Operator.Gt, List.of(String.valueOf(r.greaterThan())), min));
+        bounded = true;
+      }
+      if (r.lessThan() != null) {
+        out.add(
+            new NodeSelectorRequirementWithMinValues(
+                r.key(), Operator.Lt, List.of(String.valueOf(r.lessThan())), min));
+        bounded = true;
+      }
+      if (!r.values().isEmpty()) {
+        out.add(
+            new NodeSelectorRequirementWithMinValues(
+                r.key(), Operator.NotIn, List.copyOf(new TreeSet<>(r.values())), min));
+      } else if (!bounded) {
+        out.add(new NodeSelectorRequirementWithMinValues(r.key(), Operator.Exists, null, min));
+      }
+    }
+    return out;
+  }
+
+  public static Resources resources(Map<String, Quantity> quantities) {
+    return quantities == null ? Resources.NONE : Pods.parse(quantities);
+  }
+
+  public static Map<String, Quantity> quantities(Resources resources) {
+    Map<String, Quantity> out = new LinkedHashMap<>();
+    resources.toQuantities().forEach((k, v) -> out.put(k, new Quantity(v)));
+    return out;
+  }
+
+  public static List<io.fabric8.kubernetes.api.model.Taint> taints(List<Taint> api) {
+    return api.stream().map(Taint::toModel).toList();
+  }
+
+  /** The NodePool's limits; a pool without limits is unlimited ({@link Resources#NONE}). */
+  public static Resources limits(NodePool pool) {
+    return resources(pool.getSpec().limitsOrEmpty());
+  }
+
+  /** The capacity a claim occupies: reported capacity, else the catalog's for its type. */
+  public static Resources capacity(NodeClaim claim, Map<String, InstanceType> types) {
+    if (claim.getStatus() != null
+        && claim.getStatus().getCapacity() != null
+        && !claim.getStatus().getCapacity().isEmpty()) {
+      return resources(claim.getStatus().getCapacity());
+    }
+    String type =
+        claim.getMetadata().getLabels() == null
+            ? null
+            : claim.getMetadata().getLabels().get(dev.karpenter.api.v1.Labels.INSTANCE_TYPE);
+    InstanceType t = type == null ? null : types.get(type);
+    return t == null ? Resources.NONE : t.capacity();
+  }
+
+  public static String format(String resource, long milli) {
+    return Quantities.format(resource, milli);
+  }
+}
