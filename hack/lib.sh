@@ -1,10 +1,34 @@
-# Shared helpers for hack/*.sh. Source it; do not run it.
-DEFAULT_K8S_VERSION=1.33.13
+# Shared helpers for hack/*.sh, .ci/run and bin/karpenter. Source it; do not run it.
+LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The Kubernetes version has one home: <k8s.version> in pom.xml (the tests read it from there too).
+DEFAULT_K8S_VERSION=$(sed -n 's:.*<k8s.version>\(.*\)</k8s.version>.*:\1:p' "$LIB_ROOT/pom.xml" | head -1)
+[ -n "$DEFAULT_K8S_VERSION" ] || { echo "error: no <k8s.version> in $LIB_ROOT/pom.xml" >&2; exit 1; }
+TEMURIN_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 CACHE=${KARPENTER_CACHE:-$HOME/.cache/karpenter-java}
 KUBE_API_TEST_DIR=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 die() { echo "error: $*" >&2; exit 1; }
+
+# The one JDK detection: prints the major version of a java binary (empty when it is not one).
+java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}' | cut -d. -f1; }
+# Prints a java binary of release 21 or newer: $KARPENTER_JAVA_HOME, $JAVA_HOME, the build
+# machines' Temurin 25, then `java` on PATH; fails naming what it tried.
+find_java() {
+  local c
+  for c in "${KARPENTER_JAVA_HOME:+$KARPENTER_JAVA_HOME/bin/java}" "${JAVA_HOME:+$JAVA_HOME/bin/java}" \
+    "$TEMURIN_HOME/bin/java" "$(command -v java || true)"; do
+    if [ -n "$c" ] && [ -x "$c" ] && [ "$(java_major "$c")" -ge 21 ] 2>/dev/null; then echo "$c"; return; fi
+  done
+  die "a JDK 21 or newer is needed: set JAVA_HOME (or KARPENTER_JAVA_HOME) to one; tried \$KARPENTER_JAVA_HOME, \$JAVA_HOME, $TEMURIN_HOME and java on PATH"
+}
+# Exports JAVA_HOME and PATH for a JDK 21+ (Maven needs a JDK, not a JRE).
+ensure_java_home() {
+  local j; j=$(find_java) || exit 1
+  JAVA_HOME=$(cd "$(dirname "$j")/.." && pwd)
+  [ -x "$JAVA_HOME/bin/javac" ] || die "$JAVA_HOME is a JRE; Maven needs a JDK 21 or newer (set JAVA_HOME)"
+  export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+}
 
 k8s_bin_dir() { echo "$CACHE/k8s/${K8S_VERSION:-$DEFAULT_K8S_VERSION}"; }
 kube_api_test_version_dir() { echo "$KUBE_API_TEST_DIR/k8s/${K8S_VERSION:-$DEFAULT_K8S_VERSION}-linux-amd64"; }
