@@ -183,7 +183,7 @@ final class E2E {
       KubernetesClient client, OperatorConfig config, SimulatedCloudProvider cloud) {
     try {
       return new KarpenterOperator(
-              client, config, cloud, CATALOG, new KarpenterMetrics(), Clock.systemUTC())
+              client, config, cloud.module(), new KarpenterMetrics(), Clock.systemUTC())
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
