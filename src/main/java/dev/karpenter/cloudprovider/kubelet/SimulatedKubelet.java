@@ -271,7 +271,12 @@ public final class SimulatedKubelet implements AutoCloseable {
       // A merge patch without resourceVersion: controllers may touch the new node concurrently.
       created.getMetadata().setResourceVersion(null);
       client.nodes().resource(created).patchStatus();
-      renewLease(inst.nodeName(), created);
+      try {
+        renewLease(inst.nodeName(), created);
+      } catch (KubernetesClientException e) {
+        // The renewal loop may have created it first; it renews it from now on either way.
+        LOG.debug("creating the lease of {}: {}", inst.nodeName(), e.getMessage());
+      }
       LOG.info("node {} registered ({})", inst.nodeName(), inst.providerId());
       if (!inst.startupTaints().isEmpty()) {
         executor.schedule(
