@@ -34,11 +34,13 @@ public final class Initialization {
         || NodeClaims.isTrue(claim, NodeClaims.INITIALIZED)) {
       return Result.DONE;
     }
-    if (r.node().isEmpty()) {
+    if (r.observedNode().isEmpty()) {
       r.setCondition(NodeClaims.INITIALIZED, "Unknown", "NodeNotFound", "Node not found");
       return Result.requeueAfter(POLL);
     }
-    Optional<Blocker> blocker = blocker(claim, r.node().get());
+    // Judged on the Node as observed: a taint this pass removes still blocks until the removal is
+    // seen, so nobody reads Initialized while the cluster state still shows the taint.
+    Optional<Blocker> blocker = blocker(claim, r.observedNode().get());
     if (blocker.isPresent()) {
       Blocker b = blocker.get();
       r.setCondition(NodeClaims.INITIALIZED, "Unknown", b.reason(), b.message());

@@ -26,6 +26,7 @@ public final class Reconciliation {
 
   private final NodeClaim original;
   private final NodeClaim claim;
+  private final Node observedNode;
   private Node node;
   private final Clock clock;
   private final List<UnaryOperator<Node>> nodeEdits = new ArrayList<>();
@@ -41,6 +42,7 @@ public final class Reconciliation {
     if (claim.getMetadata().getLabels() == null) {
       claim.getMetadata().setLabels(new LinkedHashMap<>());
     }
+    this.observedNode = node;
     this.node = node == null ? null : Serialization.clone(node);
     this.clock = clock;
   }
@@ -67,8 +69,17 @@ public final class Reconciliation {
     return claim.getMetadata().getLabels();
   }
 
+  /** The Node with this pass's edits applied (what will be written). */
   public Optional<Node> node() {
     return Optional.ofNullable(node);
+  }
+
+  /**
+   * The Node as the cluster state shows it, without this pass's edits: what other controllers (the
+   * provisioner, kube-scheduler) see until the write lands.
+   */
+  public Optional<Node> observedNode() {
+    return Optional.ofNullable(observedNode);
   }
 
   public Clock clock() {

@@ -47,7 +47,8 @@ class InitializationTest {
     assertEquals(reason, c.reason());
     assertEquals(
         "NotInitialized", NodeClaims.condition(r.claim(), NodeClaims.READY).orElseThrow().reason());
-    assertTrue(r.nodeEdits().isEmpty());
+    assertFalse(
+        r.node().orElseThrow().getMetadata().getLabels().containsKey(Labels.NODE_INITIALIZED));
   }
 
   @Test
@@ -100,6 +101,28 @@ class InitializationTest {
     assertEquals(
         "true", r.node().orElseThrow().getMetadata().getLabels().get(Labels.NODE_INITIALIZED));
     assertEquals("Initialized", r.events().getFirst().reason());
+  }
+
+  @Test
+  void theUnregisteredTaintThisPassRemovesBlocksUntilTheRemovalIsObserved() {
+    NodeClaim launched = gpuClaim();
+    Node joined =
+        LifecycleSteps.nodeFor(
+            launched,
+            true,
+            List.of(ClusterObjects.taint(Labels.UNREGISTERED_TAINT_KEY, "NoExecute")),
+            "nvidia.com/gpu",
+            "1");
+    // Registration and initialization in one pass, as the controller runs them.
+    Reconciliation r = Reconciliation.of(launched, Optional.of(joined), steps.clock);
+    steps.registration.reconcile(r);
+    assertTrue(r.node().orElseThrow().getSpec().getTaints().isEmpty(), "removal pending");
+    assertBlocked(r, "KnownEphemeralTaintsExist");
+
+    Node observed = r.nodeEdits().getFirst().apply(joined);
+    Reconciliation next = Reconciliation.of(r.claim(), Optional.of(observed), steps.clock);
+    assertEquals(Result.DONE, initialization.reconcile(next));
+    assertTrue(NodeClaims.isTrue(next.claim(), NodeClaims.INITIALIZED));
   }
 
   @Test
