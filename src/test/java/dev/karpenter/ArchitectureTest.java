@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  *   operator                        wiring (JOSDK runtime, picks the provider and its controllers)
  *   controllers                     provisioning, nodeclaim.., node.., nodepool.., nodeclass..,
  *                                   disruption, metrics.controller (never each other)
- *   cloudprovider.aws.., .simulated providers (and the controllers they bring)
+ *   cloudprovider.aws.., .simulated providers (and the controllers they bring: .module is the
+ *   .kubelet, .module               seam, .kubelet the kubelet stand-in they share)
  *   state, events                   the one cluster -&gt; snapshot translation; event recording
  *   metrics                         the registry: a leaf that the floors above call
  *   provisioning.scheduling,        the pure decision core over the snapshot
@@ -60,7 +61,11 @@ class ArchitectureTest {
             ROOT + ".disruption",
             ROOT + ".metrics.controller..")
         .layer("Providers")
-        .definedBy(ROOT + ".cloudprovider.aws..", ROOT + ".cloudprovider.simulated..")
+        .definedBy(
+            ROOT + ".cloudprovider.aws..",
+            ROOT + ".cloudprovider.simulated..",
+            ROOT + ".cloudprovider.kubelet..",
+            ROOT + ".cloudprovider.module..")
         .layer("State")
         .definedBy(ROOT + ".state..", ROOT + ".events..")
         .layer("Metrics")
@@ -105,6 +110,31 @@ class ArchitectureTest {
   @Test
   void noCyclesBetweenPackages() {
     noCycles().check(classes);
+  }
+
+  @Test
+  void controllersDoNotUseEachOther() {
+    String[] controllers = {
+      ROOT + ".provisioning",
+      ROOT + ".nodeclaim..",
+      ROOT + ".node..",
+      ROOT + ".nodepool..",
+      ROOT + ".nodeclass..",
+      ROOT + ".disruption",
+      ROOT + ".metrics.controller.."
+    };
+    for (String c : controllers) {
+      String[] others =
+          java.util.Arrays.stream(controllers).filter(o -> !o.equals(c)).toArray(String[]::new);
+      noClasses()
+          .that()
+          .resideInAPackage(c)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(others)
+          .allowEmptyShould(true)
+          .check(classes);
+    }
   }
 
   @Test

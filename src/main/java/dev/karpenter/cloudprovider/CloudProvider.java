@@ -36,8 +36,17 @@ public interface CloudProvider {
 
   List<NodeClaim> list();
 
-  /** Every instance type the pool's node class allows, including unavailable offerings. */
+  /**
+   * Every instance type the pool's node class allows, including unavailable offerings: those in
+   * {@link #unavailableOfferings()} come back with {@code available=false}.
+   */
   List<InstanceType> instanceTypes(NodePool nodePool);
+
+  /**
+   * The provider's ICE cache. The provider marks offerings there when a launch runs into
+   * insufficient capacity; the provisioner reads it and re-plans when it changes.
+   */
+  UnavailableOfferings unavailableOfferings();
 
   /** Why the claim's instance no longer matches its NodePool/node class, if it does not. */
   Optional<String> isDrifted(NodeClaim nodeClaim);

@@ -1,13 +1,16 @@
 package dev.karpenter.operator;
 
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
+import dev.karpenter.cloudprovider.module.BackgroundLoop;
+import dev.karpenter.cloudprovider.module.ProviderController;
+import dev.karpenter.cloudprovider.module.ProviderModule;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
-import dev.karpenter.cloudprovider.simulated.SimulatedNodeClassReconciler;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.controller.MetricsController;
-import dev.karpenter.node.termination.Terminator;
+import dev.karpenter.node.termination.NodeTerminationReconciler;
 import dev.karpenter.nodeclaim.lifecycle.NodeClaimLifecycleReconciler;
 import dev.karpenter.nodepool.NodePoolReconciler;
 import dev.karpenter.provisioning.Batcher;
@@ -15,6 +18,7 @@ import dev.karpenter.provisioning.Provisioner;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.state.ClusterState;
 import dev.karpenter.state.NodeClaims;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -22,17 +26,21 @@ import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the operator: cluster state, the cloud, the provisioner singleton (started only while this
- * replica holds the leader Lease), the JOSDK controllers (NodeClaim lifecycle and termination,
- * NodePool status, EC2NodeClass readiness), metrics and the HTTP endpoints.
+ * Wires the operator: cluster state, the chosen provider's {@link ProviderModule} (its cloud, its
+ * controllers and loops), the provisioner singleton (started only while this replica holds the
+ * leader Lease), the core JOSDK controllers (NodeClaim lifecycle, Node termination, NodePool
+ * status), metrics and the HTTP endpoints.
  */
 public final class KarpenterOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KarpenterOperator.class);
@@ -46,23 +54,25 @@ public final class KarpenterOperator implements AutoCloseable {
   private final Provisioner provisioner;
   private final Operator operator;
   private final ScheduledExecutorService background;
+  private final List<BackgroundLoop> loops;
+  private final List<ScheduledFuture<?>> running = new ArrayList<>();
   private final AtomicBoolean leader = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private HttpEndpoints http;
 
-  /** An operator on the given cloud; {@code cloud} must already be started. */
+  /** An operator on the given provider; its cloud must already be started. */
   public KarpenterOperator(
       KubernetesClient client,
       OperatorConfig config,
-      CloudProvider cloud,
-      Catalog catalog,
+      ProviderModule provider,
       KarpenterMetrics metrics,
       Clock clock) {
     this.client = client;
     this.config = config;
     this.clock = clock;
     this.metrics = metrics;
-    this.cloud = new MeteredCloudProvider(cloud, metrics);
+    this.cloud = new MeteredCloudProvider(provider.cloudProvider(), metrics);
+    this.loops = provider.loops();
     this.state = new ClusterState(client);
     EventRecorder events = new EventRecorder(client, clock, Duration.ofMinutes(5));
     this.provisioner =
@@ -75,7 +85,6 @@ public final class KarpenterOperator implements AutoCloseable {
             new Batcher(clock, config.batchIdle(), config.batchMax()),
             new Scheduler(Scheduler.Options.defaults().withImproveBudget(Duration.ofMillis(200))),
             clock);
-    Terminator terminator = new Terminator(client, state, this.cloud, events, metrics, clock);
     this.operator =
         new Operator(
             o ->
@@ -102,25 +111,38 @@ public final class KarpenterOperator implements AutoCloseable {
             client,
             state,
             this.cloud,
-            provisioner,
-            terminator,
             events,
             metrics,
             clock,
             config.registrationTtl(),
             config.launchTtl()),
-        o -> o.withFinalizer(NodeClaims.FINALIZER).withName("nodeclaim.lifecycle"));
+        o -> o.withFinalizer(NodeClaims.FINALIZER).withName(NodeClaimLifecycleReconciler.NAME));
+    operator.register(
+        new NodeTerminationReconciler(client, state, events, metrics, clock),
+        o ->
+            o.withFinalizer(NodeClaims.FINALIZER)
+                .withName(NodeTerminationReconciler.NAME)
+                // Only the Nodes of NodePools get the finalizer.
+                .withLabelSelector(Labels.NODEPOOL));
     operator.register(
         new NodePoolReconciler(client, state, metrics, clock), o -> o.withName("nodepool"));
-    operator.register(
-        new SimulatedNodeClassReconciler(catalog, clock), o -> o.withName("ec2nodeclass"));
+    provider.controllers().forEach(this::register);
     this.background =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "metrics-refresh");
+              Thread t = new Thread(r, "operator-background");
               t.setDaemon(true);
               return t;
             });
+  }
+
+  private <R extends HasMetadata> void register(ProviderController<R> c) {
+    operator.register(
+        c.reconciler(),
+        o -> {
+          o.withName(c.name());
+          c.configuration().accept(o);
+        });
   }
 
   /** The operator on the simulated cloud, built from the config. */
@@ -129,7 +151,7 @@ public final class KarpenterOperator implements AutoCloseable {
     Catalog catalog = Catalog.load(config.region());
     SimulatedCloudProvider cloud =
         new SimulatedCloudProvider(client, catalog, config.simulated(), clock).start();
-    return new KarpenterOperator(client, config, cloud, catalog, new KarpenterMetrics(), clock)
+    return new KarpenterOperator(client, config, cloud.module(), new KarpenterMetrics(), clock)
         .owning(cloud);
   }
 
@@ -168,12 +190,33 @@ public final class KarpenterOperator implements AutoCloseable {
     leader.set(true);
     LOG.info("{} became leader", config.identity());
     provisioner.start();
+    synchronized (running) {
+      for (BackgroundLoop loop : loops) {
+        long every = loop.every().toMillis();
+        running.add(
+            background.scheduleWithFixedDelay(
+                () -> {
+                  try {
+                    loop.task().run();
+                  } catch (RuntimeException e) {
+                    LOG.warn("{} failed: {}", loop.name(), e.toString());
+                  }
+                },
+                every,
+                every,
+                TimeUnit.MILLISECONDS));
+      }
+    }
   }
 
   private void stopLeading() {
     leader.set(false);
     LOG.info("{} stopped leading", config.identity());
     provisioner.stop();
+    synchronized (running) {
+      running.forEach(f -> f.cancel(false));
+      running.clear();
+    }
   }
 
   public boolean isLeader() {

@@ -4,6 +4,7 @@ import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.UnavailableOfferings;
 import dev.karpenter.metrics.KarpenterMetrics;
 import java.time.Duration;
 import java.util.List;
@@ -66,6 +67,11 @@ final class MeteredCloudProvider implements CloudProvider {
   @Override
   public Optional<String> isDrifted(NodeClaim nodeClaim) {
     return timed("IsDrifted", () -> delegate.isDrifted(nodeClaim));
+  }
+
+  @Override
+  public UnavailableOfferings unavailableOfferings() {
+    return delegate.unavailableOfferings();
   }
 
   @Override

@@ -54,7 +54,6 @@ public final class Provisioner implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Provisioner.class);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-  static final Duration ICE_TTL = Duration.ofMinutes(3);
   static final Duration RECENT_TTL = Duration.ofMinutes(1);
 
   private final KubernetesClient client;
@@ -65,7 +64,6 @@ public final class Provisioner implements AutoCloseable {
   private final Batcher batcher;
   private final Scheduler scheduler;
   private final Clock clock;
-  private final Map<String, Instant> unavailable = new ConcurrentHashMap<>();
   // NodeClaims this provisioner created that the informer has not delivered yet.
   private final Map<String, Created> recentlyCreated = new ConcurrentHashMap<>();
 
@@ -97,6 +95,8 @@ public final class Provisioner implements AutoCloseable {
     this.clock = clock;
     state.onProvisionablePod(p -> batcher.trigger(p.getMetadata().getUid()));
     state.onNodeClaimEvent(c -> recentlyCreated.remove(c.getMetadata().getName()));
+    // Offerings the cloud just found short: the pods of the failed claim get another round.
+    cloud.unavailableOfferings().onChange(batcher::trigger);
   }
 
   /** Called with every NodeClaim this provisioner creates (for timelines and benchmarks). */
@@ -118,15 +118,6 @@ public final class Provisioner implements AutoCloseable {
    */
   public void onCreated(BiConsumer<NodeClaim, List<String>> listener) {
     createdListeners.add(listener);
-  }
-
-  /** Offerings that failed to launch are skipped for {@link #ICE_TTL}. */
-  public void markUnavailable(List<String> offeringKeys) {
-    Instant until = clock.instant().plus(ICE_TTL);
-    offeringKeys.forEach(k -> unavailable.put(k, until));
-    if (!offeringKeys.isEmpty()) {
-      batcher.trigger();
-    }
   }
 
   public void trigger() {
@@ -182,8 +173,6 @@ public final class Provisioner implements AutoCloseable {
       metrics.unschedulablePods(0);
       return List.of();
     }
-    Instant now = clock.instant();
-    unavailable.values().removeIf(until -> until.isBefore(now));
     Map<String, NodePool> pools = new HashMap<>();
     Map<String, List<InstanceType>> typesByPool = new HashMap<>();
     List<SchedulingNodePool> schedulingPools = new ArrayList<>();
@@ -219,7 +208,7 @@ public final class Provisioner implements AutoCloseable {
             inFlight(typesByPool),
             state.daemonSets(),
             schedulingPools,
-            Set.copyOf(unavailable.keySet()));
+            unavailableOfferingKeys());
     long start = System.nanoTime();
     SchedulingResult result = scheduler.solve(input);
     metrics.schedulingDuration(Duration.ofNanos(System.nanoTime() - start));
@@ -335,6 +324,12 @@ public final class Provisioner implements AutoCloseable {
     List<NodeClaim> all = new ArrayList<>(known);
     recentlyCreated.values().forEach(c -> all.add(c.claim()));
     return all;
+  }
+
+  private Set<String> unavailableOfferingKeys() {
+    Set<String> keys = new java.util.HashSet<>();
+    cloud.unavailableOfferings().keys().forEach(k -> keys.add(k.toString()));
+    return keys;
   }
 
   private String target(String node) {

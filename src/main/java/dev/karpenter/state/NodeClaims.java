@@ -15,6 +15,14 @@ public final class NodeClaims {
   public static final String READY = "Ready";
   public static final String DRAINED = "Drained";
   public static final String INSTANCE_TERMINATING = "InstanceTerminating";
+
+  /**
+   * Why the claim is going away (Karpenter's {@code DisruptionReason} condition, True with the
+   * reason): kept in the object, so it survives a restart or leader change until the finalizer
+   * reports it.
+   */
+  public static final String DISRUPTION_REASON = "DisruptionReason";
+
   public static final String FINALIZER = "karpenter.sh/termination";
 
   /** Taints a node carries while it starts, which Karpenter expects to disappear. */
@@ -23,7 +31,7 @@ public final class NodeClaims {
           "node.kubernetes.io/not-ready",
           "node.kubernetes.io/unreachable",
           "node.cloudprovider.kubernetes.io/uninitialized",
-          "karpenter.sh/unregistered");
+          Labels.UNREGISTERED_TAINT_KEY);
 
   private NodeClaims() {}
 
@@ -38,6 +46,11 @@ public final class NodeClaims {
       return Optional.empty();
     }
     return c.getStatus().getConditions().stream().filter(x -> type.equals(x.type())).findFirst();
+  }
+
+  /** The reason of a True {@link #DISRUPTION_REASON} condition, if the claim has one. */
+  public static Optional<String> disruptionReason(NodeClaim c) {
+    return condition(c, DISRUPTION_REASON).filter(Condition::isTrue).map(Condition::reason);
   }
 
   public static boolean isTrue(NodeClaim c, String type) {

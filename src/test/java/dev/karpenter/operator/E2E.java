@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Shared set-up for the end-to-end tests on the local control plane: CRDs, node classes, small
@@ -183,7 +185,7 @@ final class E2E {
       KubernetesClient client, OperatorConfig config, SimulatedCloudProvider cloud) {
     try {
       return new KarpenterOperator(
-              client, config, cloud, CATALOG, new KarpenterMetrics(), Clock.systemUTC())
+              client, config, cloud.module(), new KarpenterMetrics(), Clock.systemUTC())
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -238,22 +240,16 @@ final class E2E {
         .getItems();
   }
 
+  /** Polls {@code condition} every 200 ms until it holds; fails naming {@code what}. */
   static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      sleep(200);
-    }
-  }
-
-  static void sleep(long ms) {
     try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
+      Awaitility.await(what)
+          .atMost(timeout)
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(200))
+          .until(condition::getAsBoolean);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("timed out after " + timeout + " waiting for " + what, e);
     }
   }
 

@@ -20,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real Prometheus (Debian 2.42, {@code hack/provision.sh prometheus}, or {@code
@@ -134,17 +136,15 @@ public final class Prometheus implements AutoCloseable {
 
   /** Polls {@link #query} until it returns at least one sample, or fails after {@code timeout}. */
   public List<Sample> awaitSamples(String promql, Duration timeout) {
-    Instant deadline = Instant.now().plus(timeout);
-    while (true) {
-      List<Sample> samples = query(promql);
-      if (!samples.isEmpty()) {
-        return samples;
-      }
-      if (Instant.now().isAfter(deadline)) {
-        throw new AssertionError(
-            "no samples for `" + promql + "` within " + timeout + "; see " + workDir);
-      }
-      sleep(Duration.ofMillis(250));
+    try {
+      return Awaitility.await("samples for " + promql)
+          .atMost(timeout)
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> query(promql), samples -> !samples.isEmpty());
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "no samples for `" + promql + "` within " + timeout + "; see " + workDir, e);
     }
   }
 

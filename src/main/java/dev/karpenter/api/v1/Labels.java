@@ -26,6 +26,18 @@ public final class Labels {
   public static final String CAPACITY_TYPE = "karpenter.sh/capacity-type";
   public static final String NODEPOOL = "karpenter.sh/nodepool";
 
+  /** Node labels and taints the NodeClaim lifecycle and termination set. */
+  public static final String NODE_REGISTERED = "karpenter.sh/registered";
+
+  public static final String NODE_INITIALIZED = "karpenter.sh/initialized";
+  public static final String UNREGISTERED_TAINT_KEY = "karpenter.sh/unregistered";
+  public static final String DISRUPTED_TAINT_KEY = "karpenter.sh/disrupted";
+  public static final String EXCLUDE_FROM_EXTERNAL_LOAD_BALANCERS =
+      "node.kubernetes.io/exclude-from-external-load-balancers";
+
+  /** Pod (and Node) annotation that blocks voluntary disruption. */
+  public static final String DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt";
+
   private static final String AWS = "karpenter.k8s.aws/";
   public static final String INSTANCE_CATEGORY = AWS + "instance-category";
   public static final String INSTANCE_GENERATION = AWS + "instance-generation";

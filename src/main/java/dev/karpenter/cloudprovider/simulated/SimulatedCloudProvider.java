@@ -9,65 +9,44 @@ import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.CloudProviderException;
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.cloudprovider.UnavailableOfferings;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
+import dev.karpenter.cloudprovider.kubelet.SimulatedKubelet;
+import dev.karpenter.cloudprovider.module.ProviderController;
+import dev.karpenter.cloudprovider.module.ProviderModule;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
-import io.fabric8.kubernetes.api.model.PodConditionBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
+import dev.karpenter.state.NodeClaims;
 import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A cloud on this machine, backed by the real instance-type catalog. {@link #create} launches the
- * cheapest available offering of a claim; after {@code bootDelay} the "instance" registers a Node
- * as kubelet would (all well-known labels, catalog capacity and allocatable, the claim's taints and
- * startup taints, Ready); accelerators appear {@code devicePluginDelay} later, as a device plugin
- * advertises them. It also plays kubelet for pods bound to its nodes: they become Running and
- * Ready, and pods being deleted there are removed.
+ * cheapest available offering of a claim (falling through offerings without capacity, which it
+ * marks in its {@link UnavailableOfferings}); test hooks inject insufficient capacity and create
+ * errors. Each launched instance is handed to a {@link SimulatedKubelet}, which registers its Node
+ * after {@code bootDelay} and runs its pods.
  */
 public final class SimulatedCloudProvider implements CloudProvider, AutoCloseable {
   public static final String PROVIDER_ID_PREFIX = "sim:///";
-  public static final String UNREGISTERED_TAINT = "karpenter.sh/unregistered";
-  static final Duration ICE_CACHE_TTL = Duration.ofMinutes(3);
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedCloudProvider.class);
-  private static final Set<String> DEVICE_PLUGIN_RESOURCES =
-      Set.of(
-          "nvidia.com/gpu",
-          "amd.com/gpu",
-          "aws.amazon.com/neuron",
-          "aws.amazon.com/neuroncore",
-          "habana.ai/gaudi");
 
   /**
    * @param bootDelay launch until the Node registers
@@ -115,18 +94,13 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   private final Catalog catalog;
   private final Settings settings;
   private final Clock clock;
-  private final ScheduledExecutorService executor;
+  private final SimulatedKubelet kubelet;
+  private final UnavailableOfferings unavailable;
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private final Set<String> insufficientCapacity = ConcurrentHashMap.newKeySet();
-  // Offerings a launch found short, hidden from instanceTypes() like Karpenter's 3-minute ICE
-  // cache.
-  private final Map<String, Instant> learnedUnavailable = new ConcurrentHashMap<>();
   private volatile String createError;
-  private final Set<String> simNodes = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong(System.nanoTime() & 0xffffffL);
   private final AtomicLong launches = new AtomicLong();
-  private SharedIndexInformer<Pod> podInformer;
-  private SharedIndexInformer<Node> nodeInformer;
 
   public SimulatedCloudProvider(
       KubernetesClient client, Catalog catalog, Settings settings, Clock clock) {
@@ -134,73 +108,36 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     this.catalog = catalog;
     this.settings = settings;
     this.clock = clock;
-    this.executor =
-        Executors.newScheduledThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "simulated-cloud");
-              t.setDaemon(true);
-              return t;
-            });
+    this.unavailable = new UnavailableOfferings(clock);
+    this.kubelet =
+        new SimulatedKubelet(
+            client,
+            new SimulatedKubelet.Settings(
+                settings.bootDelay(),
+                settings.devicePluginDelay(),
+                settings.leaseRenewal(),
+                settings.startupTaintDelay()),
+            clock);
   }
 
-  /** Starts playing kubelet (pods, node leases) for the simulated nodes. */
+  /** Starts the kubelet stand-in that plays kubelet for this cloud's instances. */
   public SimulatedCloudProvider start() {
-    nodeInformer =
-        client
-            .nodes()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Node n) {
-                    track(n);
-                  }
-
-                  @Override
-                  public void onUpdate(Node o, Node n) {
-                    track(n);
-                  }
-
-                  @Override
-                  public void onDelete(Node n, boolean unknown) {
-                    simNodes.remove(n.getMetadata().getName());
-                  }
-                });
-    podInformer =
-        client
-            .pods()
-            .inAnyNamespace()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Pod p) {
-                    kubelet(p);
-                  }
-
-                  @Override
-                  public void onUpdate(Pod o, Pod p) {
-                    kubelet(p);
-                  }
-
-                  @Override
-                  public void onDelete(Pod p, boolean unknown) {}
-                });
-    long every = settings.leaseRenewal().toMillis();
-    executor.scheduleWithFixedDelay(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
+    kubelet.start();
     return this;
   }
 
-  private void track(Node n) {
-    String pid = n.getSpec() == null ? null : n.getSpec().getProviderID();
-    if (pid != null && pid.startsWith(PROVIDER_ID_PREFIX)) {
-      boolean added = simNodes.add(n.getMetadata().getName());
-      if (added && podInformer != null) {
-        // Pods may have been bound before we saw the node.
-        for (Pod p : podInformer.getStore().list()) {
-          kubelet(p);
-        }
-      }
-    }
+  /**
+   * This cloud with the controllers it brings: the EC2NodeClass readiness reconciler. The kubelet
+   * stand-in is not among them: it is the world, started by {@link #start} and stopped by {@link
+   * #close}, and runs whether or not this replica leads.
+   */
+  public ProviderModule module() {
+    return new ProviderModule(
+        this,
+        List.of(
+            ProviderController.of(
+                "ec2nodeclass", new SimulatedNodeClassReconciler(catalog, clock), o -> {})),
+        List.of());
   }
 
   // ---------------------------------------------------------------- CloudProvider
@@ -258,13 +195,8 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   }
 
   private void learn(List<String> shortOfferings) {
-    Instant until = clock.instant().plus(ICE_CACHE_TTL);
-    shortOfferings.forEach(k -> learnedUnavailable.put(k, until));
-  }
-
-  private boolean knownUnavailable(String key) {
-    Instant until = learnedUnavailable.get(key);
-    return until != null && clock.instant().isBefore(until);
+    unavailable.markUnavailable(
+        shortOfferings.stream().map(UnavailableOfferings.Key::parse).toList());
   }
 
   private static boolean matches(Requirements reqs, InstanceType t, Offering o) {
@@ -310,9 +242,9 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
             clock.instant());
     instances.put(providerId, inst);
     launches.incrementAndGet();
-    NodeClaim launched = copy(claim);
+    NodeClaim launched = Serialization.clone(claim);
     Map<String, String> labels = new LinkedHashMap<>(nonNull(launched.getMetadata().getLabels()));
-    labels.putAll(nodeLabels(type, offering, nodeName));
+    labels.putAll(instanceLabels(type, offering));
     launched.getMetadata().setLabels(labels);
     NodeClaimStatus status =
         launched.getStatus() == null ? new NodeClaimStatus() : launched.getStatus();
@@ -328,167 +260,37 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
         offering.capacityType(),
         offering.zone(),
         claim.getMetadata().getName());
-    executor.schedule(
-        () -> register(launched, type, inst),
-        settings.bootDelay().toMillis(),
-        TimeUnit.MILLISECONDS);
+    kubelet.boot(kubeletInstance(launched, type, inst));
     return launched;
   }
 
-  private Map<String, String> nodeLabels(InstanceType type, Offering offering, String nodeName) {
+  /** What kubelet will find on the instance: the launched claim's labels, taints and shape. */
+  private static SimulatedKubelet.Instance kubeletInstance(
+      NodeClaim launched, InstanceType type, Instance inst) {
+    Map<String, String> labels = new LinkedHashMap<>(launched.getMetadata().getLabels());
+    labels.put(Labels.EC2NODECLASS, launched.getSpec().nodeClassRef().name());
+    List<Taint> taints = new ArrayList<>();
+    NodeClaims.taints(launched).forEach(t -> taints.add(t.toModel()));
+    NodeClaims.startupTaints(launched).forEach(t -> taints.add(t.toModel()));
+    return new SimulatedKubelet.Instance(
+        inst.providerId(),
+        inst.nodeName(),
+        inst.id(),
+        labels,
+        taints,
+        NodeClaims.startupTaints(launched).stream().map(dev.karpenter.api.v1.Taint::key).toList(),
+        type.capacity(),
+        type.allocatable());
+  }
+
+  private Map<String, String> instanceLabels(InstanceType type, Offering offering) {
     Map<String, String> labels = new LinkedHashMap<>(type.labels());
     labels.put(Labels.INSTANCE_TYPE, type.name());
     labels.put(Labels.ZONE, offering.zone());
     labels.put(Labels.REGION, catalog.region());
     labels.put(Labels.CAPACITY_TYPE, offering.capacityType());
     labels.putIfAbsent(Labels.OS, "linux");
-    labels.put("kubernetes.io/hostname", nodeName);
     return labels;
-  }
-
-  private void register(NodeClaim claim, InstanceType type, Instance inst) {
-    if (!instances.containsKey(inst.providerId())) {
-      return;
-    }
-    try {
-      Map<String, String> labels = new LinkedHashMap<>(nonNull(claim.getMetadata().getLabels()));
-      labels.put(Labels.EC2NODECLASS, claim.getSpec().nodeClassRef().name());
-      List<Taint> taints = new ArrayList<>();
-      taints.add(new Taint("NoExecute", UNREGISTERED_TAINT, null, null));
-      dev.karpenter.state.NodeClaims.taints(claim).forEach(t -> taints.add(t.toModel()));
-      dev.karpenter.state.NodeClaims.startupTaints(claim).forEach(t -> taints.add(t.toModel()));
-      boolean accelerators = hasDevicePluginResources(type);
-      Resources capacity = withoutDevicePlugins(type.capacity(), accelerators);
-      Resources allocatable = withoutDevicePlugins(type.allocatable(), accelerators);
-      String now = ts(clock.instant());
-      Node node =
-          new NodeBuilder()
-              .withNewMetadata()
-              .withName(inst.nodeName())
-              .withLabels(labels)
-              .endMetadata()
-              .withNewSpec()
-              .withProviderID(inst.providerId())
-              .withTaints(taints)
-              .endSpec()
-              .build();
-      Node created = client.nodes().resource(node).create();
-      created.setStatus(
-          new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
-              .withCapacity(ApiConversions.quantities(capacity))
-              .withAllocatable(ApiConversions.quantities(allocatable))
-              .addNewCondition()
-              .withType("Ready")
-              .withStatus("True")
-              .withReason("KubeletReady")
-              .withMessage("kubelet is posting ready status (simulated)")
-              .withLastHeartbeatTime(now)
-              .withLastTransitionTime(now)
-              .endCondition()
-              .addNewAddress()
-              .withType("InternalIP")
-              .withAddress(ip(inst.nodeName()))
-              .endAddress()
-              .addNewAddress()
-              .withType("Hostname")
-              .withAddress(inst.nodeName())
-              .endAddress()
-              .withNewNodeInfo()
-              .withArchitecture(type.labels().getOrDefault(Labels.ARCH, "amd64"))
-              .withOperatingSystem("linux")
-              .withKubeletVersion("v1.33.13-sim")
-              .withKubeProxyVersion("v1.33.13-sim")
-              .withContainerRuntimeVersion("containerd://1.7.27")
-              .withOsImage("Amazon Linux 2023 (simulated)")
-              .withKernelVersion("6.1.0")
-              .withMachineID(inst.id())
-              .withSystemUUID(inst.id())
-              .withBootID(inst.id())
-              .endNodeInfo()
-              .build());
-      // A merge patch without resourceVersion: controllers may touch the new node concurrently.
-      created.getMetadata().setResourceVersion(null);
-      client.nodes().resource(created).patchStatus();
-      renewLease(inst.nodeName(), created);
-      LOG.info("node {} registered for {}", inst.nodeName(), inst.nodeClaim());
-      List<String> startupKeys =
-          dev.karpenter.state.NodeClaims.startupTaints(claim).stream()
-              .map(dev.karpenter.api.v1.Taint::key)
-              .toList();
-      if (!startupKeys.isEmpty()) {
-        executor.schedule(
-            () -> removeStartupTaints(inst, startupKeys),
-            settings.startupTaintDelay().toMillis(),
-            TimeUnit.MILLISECONDS);
-      }
-      if (accelerators) {
-        executor.schedule(
-            () -> advertiseDevices(inst, type),
-            settings.devicePluginDelay().toMillis(),
-            TimeUnit.MILLISECONDS);
-      }
-    } catch (KubernetesClientException e) {
-      LOG.warn("registering node {} failed: {}", inst.nodeName(), e.getMessage());
-    }
-  }
-
-  private void advertiseDevices(Instance inst, InstanceType type) {
-    if (!instances.containsKey(inst.providerId())) {
-      return;
-    }
-    try {
-      client
-          .nodes()
-          .withName(inst.nodeName())
-          .editStatus(
-              n -> {
-                n.getStatus().setCapacity(ApiConversions.quantities(type.capacity()));
-                n.getStatus().setAllocatable(ApiConversions.quantities(type.allocatable()));
-                return n;
-              });
-      LOG.info("device plugin advertised accelerators on {}", inst.nodeName());
-    } catch (KubernetesClientException e) {
-      LOG.warn("advertising devices on {} failed: {}", inst.nodeName(), e.getMessage());
-    }
-  }
-
-  /** Plays the node daemon (CNI, GPU operator) that lifts the startup taints once it is up. */
-  private void removeStartupTaints(Instance inst, List<String> keys) {
-    if (!instances.containsKey(inst.providerId())) {
-      return;
-    }
-    try {
-      client
-          .nodes()
-          .withName(inst.nodeName())
-          .edit(
-              n -> {
-                if (n.getSpec().getTaints() != null) {
-                  n.getSpec()
-                      .setTaints(
-                          n.getSpec().getTaints().stream()
-                              .filter(t -> !keys.contains(t.getKey()))
-                              .toList());
-                }
-                return n;
-              });
-      LOG.info("startup taints {} removed from {}", keys, inst.nodeName());
-    } catch (KubernetesClientException e) {
-      LOG.warn("removing startup taints from {} failed: {}", inst.nodeName(), e.getMessage());
-    }
-  }
-
-  private static boolean hasDevicePluginResources(InstanceType t) {
-    return DEVICE_PLUGIN_RESOURCES.stream().anyMatch(r -> t.capacity().get(r) > 0);
-  }
-
-  private static Resources withoutDevicePlugins(Resources r, boolean strip) {
-    if (!strip) {
-      return r;
-    }
-    Map<String, Long> m = new HashMap<>(r.milli());
-    DEVICE_PLUGIN_RESOURCES.forEach(m::remove);
-    return new Resources(m);
   }
 
   @Override
@@ -500,12 +302,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
           "no instance for NodeClaim " + claim.getMetadata().getName());
     }
     LOG.info("terminated {} ({})", inst.id(), inst.nodeName());
-    try {
-      client.nodes().withName(inst.nodeName()).delete();
-      client.leases().inNamespace("kube-node-lease").withName(inst.nodeName()).delete();
-    } catch (KubernetesClientException e) {
-      LOG.warn("deleting node {} failed: {}", inst.nodeName(), e.getMessage());
-    }
+    kubelet.terminate(pid);
   }
 
   @Override
@@ -540,24 +337,12 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   @Override
   public List<InstanceType> instanceTypes(NodePool nodePool) {
-    Instant now = clock.instant();
-    learnedUnavailable.values().removeIf(until -> !now.isBefore(until));
-    if (learnedUnavailable.isEmpty()) {
-      return catalog.instanceTypes();
-    }
-    List<InstanceType> out = new ArrayList<>();
-    for (InstanceType t : catalog.instanceTypes()) {
-      List<Offering> offs =
-          t.offerings().stream()
-              .map(
-                  o ->
-                      knownUnavailable(key(o.capacityType(), t.name(), o.zone()))
-                          ? o.withAvailable(false)
-                          : o)
-              .toList();
-      out.add(new InstanceType(t.name(), t.labels(), t.capacity(), t.overhead(), offs));
-    }
-    return out;
+    return unavailable.apply(catalog.instanceTypes());
+  }
+
+  @Override
+  public UnavailableOfferings unavailableOfferings() {
+    return unavailable;
   }
 
   @Override
@@ -582,7 +367,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   public void clearInsufficientCapacity() {
     insufficientCapacity.clear();
-    learnedUnavailable.clear();
+    unavailable.clear();
   }
 
   /** From now on every launch fails with this error (null: launches work again). */
@@ -607,173 +392,18 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     return catalog;
   }
 
-  // ---------------------------------------------------------------- kubelet
-
-  private void kubelet(Pod p) {
-    String node = p.getSpec() == null ? null : p.getSpec().getNodeName();
-    if (node == null || !simNodes.contains(node)) {
-      return;
-    }
-    if (p.getMetadata().getDeletionTimestamp() != null) {
-      executor.execute(() -> removeTerminating(p));
-      return;
-    }
-    String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
-    if ("Pending".equals(phase) || phase == null) {
-      executor.execute(() -> run(p));
-    }
-  }
-
-  private void run(Pod p) {
-    String now = ts(clock.instant());
-    List<PodCondition> conditions = new ArrayList<>();
-    for (String type : List.of("PodScheduled", "Initialized", "ContainersReady", "Ready")) {
-      conditions.add(
-          new PodConditionBuilder()
-              .withType(type)
-              .withStatus("True")
-              .withLastTransitionTime(now)
-              .build());
-    }
-    try {
-      client
-          .pods()
-          .inNamespace(p.getMetadata().getNamespace())
-          .withName(p.getMetadata().getName())
-          .editStatus(
-              cur -> {
-                if (cur.getStatus() != null && "Running".equals(cur.getStatus().getPhase())) {
-                  return cur;
-                }
-                cur.getStatus().setPhase("Running");
-                cur.getStatus().setStartTime(now);
-                cur.getStatus().setHostIP(ip(p.getSpec().getNodeName()));
-                cur.getStatus().setPodIP(podIp(p));
-                cur.getStatus().setConditions(conditions);
-                List<io.fabric8.kubernetes.api.model.ContainerStatus> cs = new ArrayList<>();
-                for (var c : p.getSpec().getContainers()) {
-                  cs.add(
-                      new io.fabric8.kubernetes.api.model.ContainerStatusBuilder()
-                          .withName(c.getName())
-                          .withImage(c.getImage())
-                          .withImageID("sim://" + c.getImage())
-                          .withContainerID("containerd://sim-" + p.getMetadata().getUid())
-                          .withReady(true)
-                          .withStarted(true)
-                          .withRestartCount(0)
-                          .withNewState()
-                          .withNewRunning()
-                          .withStartedAt(now)
-                          .endRunning()
-                          .endState()
-                          .build());
-                }
-                cur.getStatus().setContainerStatuses(cs);
-                return cur;
-              });
-    } catch (KubernetesClientException e) {
-      LOG.debug("setting pod {} Running failed: {}", p.getMetadata().getName(), e.getMessage());
-    }
-  }
-
-  private void removeTerminating(Pod p) {
-    try {
-      client
-          .pods()
-          .inNamespace(p.getMetadata().getNamespace())
-          .withName(p.getMetadata().getName())
-          .withGracePeriod(0)
-          .delete();
-    } catch (KubernetesClientException e) {
-      LOG.debug("removing pod {} failed: {}", p.getMetadata().getName(), e.getMessage());
-    }
-  }
-
-  private void renewLeases() {
-    for (String node : List.copyOf(simNodes)) {
-      try {
-        renewLease(node, null);
-      } catch (KubernetesClientException e) {
-        LOG.debug("renewing lease of {} failed: {}", node, e.getMessage());
-      }
-    }
-  }
-
-  private void renewLease(String nodeName, Node owner) {
-    ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant(), java.time.ZoneOffset.UTC);
-    var leases = client.leases().inNamespace("kube-node-lease");
-    Lease existing = leases.withName(nodeName).get();
-    if (existing == null) {
-      LeaseBuilder b =
-          new LeaseBuilder()
-              .withNewMetadata()
-              .withName(nodeName)
-              .withNamespace("kube-node-lease")
-              .endMetadata()
-              .withNewSpec()
-              .withHolderIdentity(nodeName)
-              .withLeaseDurationSeconds(40)
-              .withRenewTime(now)
-              .endSpec();
-      if (owner != null) {
-        b.editMetadata()
-            .addNewOwnerReference()
-            .withApiVersion("v1")
-            .withKind("Node")
-            .withName(nodeName)
-            .withUid(owner.getMetadata().getUid())
-            .endOwnerReference()
-            .endMetadata();
-      }
-      leases.resource(b.build()).create();
-    } else {
-      existing.getSpec().setRenewTime(now);
-      leases.resource(existing).update();
-    }
-  }
-
   // ---------------------------------------------------------------- helpers
 
   public static String key(String capacityType, String instanceType, String zone) {
     return capacityType + ":" + instanceType + ":" + zone;
   }
 
-  private static String ts(Instant i) {
-    return i.truncatedTo(ChronoUnit.SECONDS).toString();
-  }
-
-  private static String ip(String nodeName) {
-    String[] parts = nodeName.split("\\.")[0].split("-");
-    return parts.length >= 5
-        ? parts[1] + "." + parts[2] + "." + parts[3] + "." + parts[4]
-        : "10.0.0.1";
-  }
-
-  private static String podIp(Pod p) {
-    int h = p.getMetadata().getUid() == null ? 1 : p.getMetadata().getUid().hashCode();
-    return "100.64." + ((h >>> 8) & 0xff) + "." + (h & 0xff);
-  }
-
   private static Map<String, String> nonNull(Map<String, String> m) {
     return m == null ? Map.of() : m;
   }
 
-  private static NodeClaim copy(NodeClaim c) {
-    return io.fabric8.kubernetes.client.utils.Serialization.clone(c);
-  }
-
   @Override
   public void close() {
-    executor.shutdownNow();
-    if (podInformer != null) {
-      podInformer.close();
-    }
-    if (nodeInformer != null) {
-      nodeInformer.close();
-    }
-  }
-
-  static Map<String, Quantity> quantities(Resources r) {
-    return ApiConversions.quantities(r);
+    kubelet.close();
   }
 }

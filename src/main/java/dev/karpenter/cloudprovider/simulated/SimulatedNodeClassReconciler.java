@@ -7,6 +7,7 @@ import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.state.Conditions;
+import dev.karpenter.state.Writes;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -80,6 +81,7 @@ public final class SimulatedNodeClassReconciler implements Reconciler<EC2NodeCla
     EC2NodeClass fresh = new EC2NodeClass();
     fresh.getMetadata().setName(nc.getMetadata().getName());
     fresh.setStatus(status);
-    return UpdateControl.patchStatus(fresh);
+    Writes.patchStatus(ctx, nc, fresh);
+    return UpdateControl.noUpdate();
   }
 }

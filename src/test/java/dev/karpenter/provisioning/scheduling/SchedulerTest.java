@@ -1,11 +1,12 @@
 package dev.karpenter.provisioning.scheduling;
 
-import static dev.karpenter.provisioning.scheduling.Fixtures.*;
+import static dev.karpenter.testing.Fixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
+import dev.karpenter.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,144 +2,128 @@ package dev.karpenter.node.termination;
 
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
-import dev.karpenter.cloudprovider.CloudProvider;
-import dev.karpenter.cloudprovider.CloudProviderException;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.state.ClusterState;
-import dev.karpenter.state.NodeClaims;
+import dev.karpenter.state.Writes;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The termination path of a deleted NodeClaim: cordon the node (unschedulable and {@code
- * karpenter.sh/disrupted:NoSchedule}), drain it through the Eviction API (the apiserver enforces
- * PodDisruptionBudgets; pods annotated {@code karpenter.sh/do-not-disrupt} are not evicted and
- * block the drain until they finish or the claim's terminationGracePeriod elapses), then terminate
- * the instance, after which the finalizer is removed.
+ * Node termination under the Node's {@code karpenter.sh/termination} finalizer (on the Nodes of
+ * NodePools): when the Node is deleted (the NodeClaim finalizer does that), cordon it ({@code
+ * karpenter.sh/disrupted:NoSchedule}, unschedulable, excluded from load balancers) and drain it
+ * through the Eviction API (the apiserver enforces PodDisruptionBudgets; pods annotated {@code
+ * karpenter.sh/do-not-disrupt} are not evicted and block the drain until they finish or the claim's
+ * terminationGracePeriod elapses, after which everything is deleted). Drained, the finalizer goes
+ * and the Node with it.
  */
-public final class Terminator {
-  public static final String DISRUPTED_TAINT = "karpenter.sh/disrupted";
-  private static final Logger LOG = LoggerFactory.getLogger(Terminator.class);
+public final class NodeTerminationReconciler implements Reconciler<Node>, Cleaner<Node> {
+  public static final String NAME = "node.termination";
+  private static final Logger LOG = LoggerFactory.getLogger(NodeTerminationReconciler.class);
   private static final long RECHECK_MS = 1000;
 
   private final KubernetesClient client;
   private final ClusterState state;
-  private final CloudProvider cloud;
   private final EventRecorder events;
   private final KarpenterMetrics metrics;
   private final Clock clock;
-  private final Map<String, String> reasons = new ConcurrentHashMap<>();
 
-  public Terminator(
+  public NodeTerminationReconciler(
       KubernetesClient client,
       ClusterState state,
-      CloudProvider cloud,
       EventRecorder events,
       KarpenterMetrics metrics,
       Clock clock) {
     this.client = client;
     this.state = state;
-    this.cloud = cloud;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
   }
 
-  /** Records why a claim is being deleted, for the terminated metric's reason label. */
-  public void reason(NodeClaim claim, String reason) {
-    reasons.put(claim.getMetadata().getName(), reason);
+  @Override
+  public UpdateControl<Node> reconcile(Node node, Context<Node> ctx) {
+    return UpdateControl.noUpdate();
   }
 
-  public DeleteControl terminate(NodeClaim claim) {
-    String pid = claim.getStatus() == null ? null : claim.getStatus().getProviderID();
-    Optional<Node> node = pid == null ? Optional.empty() : state.nodeByProviderId(pid);
-    if (node.isPresent()) {
-      Node n = node.get();
-      cordon(n);
-      List<Pod> blocking = drain(claim, n);
-      if (!blocking.isEmpty()) {
-        return DeleteControl.noFinalizerRemoval().rescheduleAfter(RECHECK_MS);
-      }
-      metrics.nodeDrained(nodePool(claim));
+  @Override
+  public DeleteControl cleanup(Node node, Context<Node> ctx) {
+    String pid = node.getSpec() == null ? null : node.getSpec().getProviderID();
+    Optional<NodeClaim> claim = pid == null ? Optional.empty() : state.nodeClaimByProviderId(pid);
+    cordon(node);
+    List<Pod> blocking = drain(claim.orElse(null), node);
+    if (!blocking.isEmpty()) {
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(RECHECK_MS);
     }
-    if (pid != null) {
-      try {
-        cloud.delete(claim);
-        events.normal(claim, "InstanceTerminating", "Terminated instance " + pid);
-      } catch (CloudProviderException.NodeClaimNotFound e) {
-        LOG.debug("instance of {} already gone", claim.getMetadata().getName());
-      }
-      node.ifPresent(
-          n -> {
-            metrics.nodeTerminated(nodePool(claim), label(n, Labels.ZONE));
-            try {
-              client.nodes().withName(n.getMetadata().getName()).delete();
-            } catch (KubernetesClientException e) {
-              LOG.debug("node {} delete: {}", n.getMetadata().getName(), e.getMessage());
-            }
-          });
-    }
-    String reason = reasons.remove(claim.getMetadata().getName());
-    Map<String, String> labels =
-        claim.getMetadata().getLabels() == null ? Map.of() : claim.getMetadata().getLabels();
-    metrics.nodeClaimTerminated(
-        nodePool(claim),
-        reason == null ? "Deleted" : reason,
-        labels.getOrDefault(Labels.CAPACITY_TYPE, ""),
-        labels.getOrDefault(Labels.ZONE, ""));
+    String pool = label(node, Labels.NODEPOOL);
+    metrics.nodeDrained(pool);
+    metrics.nodeTerminated(pool, label(node, Labels.ZONE));
+    LOG.info("node {} drained (NodePool {})", node.getMetadata().getName(), pool);
     return DeleteControl.defaultDelete();
   }
 
   private void cordon(Node n) {
     boolean tainted =
         n.getSpec().getTaints() != null
-            && n.getSpec().getTaints().stream().anyMatch(t -> DISRUPTED_TAINT.equals(t.getKey()));
+            && n.getSpec().getTaints().stream()
+                .anyMatch(t -> Labels.DISRUPTED_TAINT_KEY.equals(t.getKey()));
     if (tainted && Boolean.TRUE.equals(n.getSpec().getUnschedulable())) {
       return;
     }
-    client
-        .nodes()
-        .withName(n.getMetadata().getName())
-        .edit(
-            x -> {
-              List<Taint> taints =
-                  x.getSpec().getTaints() == null
-                      ? new ArrayList<>()
-                      : new ArrayList<>(x.getSpec().getTaints());
-              if (taints.stream().noneMatch(t -> DISRUPTED_TAINT.equals(t.getKey()))) {
-                taints.add(new Taint("NoSchedule", DISRUPTED_TAINT, null, null));
-              }
-              x.getSpec().setTaints(taints);
-              x.getSpec().setUnschedulable(true);
-              x.getMetadata()
-                  .getLabels()
-                  .put("node.kubernetes.io/exclude-from-external-load-balancers", "karpenter");
-              return x;
-            });
+    Writes.edit(
+        client,
+        n,
+        x -> {
+          List<Taint> taints =
+              x.getSpec().getTaints() == null
+                  ? new ArrayList<>()
+                  : new ArrayList<>(x.getSpec().getTaints());
+          if (taints.stream().noneMatch(t -> Labels.DISRUPTED_TAINT_KEY.equals(t.getKey()))) {
+            taints.add(disruptedTaint());
+          }
+          x.getSpec().setTaints(taints);
+          x.getSpec().setUnschedulable(true);
+          Map<String, String> labels =
+              x.getMetadata().getLabels() == null
+                  ? new LinkedHashMap<>()
+                  : new LinkedHashMap<>(x.getMetadata().getLabels());
+          labels.put(Labels.EXCLUDE_FROM_EXTERNAL_LOAD_BALANCERS, "karpenter");
+          x.getMetadata().setLabels(labels);
+          return x;
+        });
+  }
+
+  private static Taint disruptedTaint() {
+    return new Taint("NoSchedule", Labels.DISRUPTED_TAINT_KEY, null, null);
   }
 
   /** Evicts what may be evicted; returns the pods still on the node. */
   private List<Pod> drain(NodeClaim claim, Node n) {
     List<Pod> remaining = new ArrayList<>();
-    Instant deadline = deadline(claim);
+    Instant deadline = claim == null ? null : deadline(claim);
     boolean pastDeadline = deadline != null && clock.instant().isAfter(deadline);
-    Taint disrupted = new Taint("NoSchedule", DISRUPTED_TAINT, null, null);
+    Taint disrupted = disruptedTaint();
     for (Pod p : state.podsOn(n.getMetadata().getName())) {
       if (isDaemonOrStatic(p) || Pods.tolerates(p.getSpec().getTolerations(), disrupted)) {
         continue;
@@ -158,7 +142,9 @@ public final class Terminator {
         events.normal(
             p,
             "Disrupting",
-            "Waiting on pod with karpenter.sh/do-not-disrupt to finish before draining node "
+            "Waiting on pod with "
+                + Labels.DO_NOT_DISRUPT
+                + " to finish before draining node "
                 + n.getMetadata().getName());
         continue;
       }
@@ -179,15 +165,16 @@ public final class Terminator {
       }
     }
     if (!remaining.isEmpty()) {
+      HasMetadata subject = claim == null ? n : claim;
       events.normal(
-          claim,
+          subject,
           "Draining",
           "Draining node " + n.getMetadata().getName() + ": " + remaining.size() + " pods left");
     }
     return remaining;
   }
 
-  private Instant deadline(NodeClaim claim) {
+  private static Instant deadline(NodeClaim claim) {
     String tgp = claim.getSpec().terminationGracePeriod();
     if (tgp == null || claim.getMetadata().getDeletionTimestamp() == null) {
       return null;
@@ -223,12 +210,7 @@ public final class Terminator {
 
   static boolean doNotDisrupt(Pod p) {
     Map<String, String> a = p.getMetadata().getAnnotations();
-    return a != null && "true".equals(a.get("karpenter.sh/do-not-disrupt"));
-  }
-
-  private static String nodePool(NodeClaim c) {
-    String p = NodeClaims.nodePool(c);
-    return p == null ? "" : p;
+    return a != null && "true".equals(a.get(Labels.DO_NOT_DISRUPT));
   }
 
   private static String label(Node n, String key) {

@@ -1,8 +1,12 @@
-package dev.karpenter.provisioning.scheduling;
+package dev.karpenter.testing;
 
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.Overhead;
+import dev.karpenter.provisioning.scheduling.Scheduler;
+import dev.karpenter.provisioning.scheduling.SchedulingInput;
+import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
+import dev.karpenter.provisioning.scheduling.SchedulingResult;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
@@ -31,13 +35,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A small, realistic us-east-1 catalog and builders for pods and pools. */
-final class Fixtures {
-  static final List<String> ZONES = List.of("us-east-1a", "us-east-1b", "us-east-1c");
+/**
+ * A small, realistic us-east-1 catalog (CPU, GPU and Neuron types with spot and on-demand offerings
+ * in three zones) and builders for pods, taints, DaemonSets and scheduling pools, for unit tests of
+ * the scheduler and the controllers.
+ */
+public final class Fixtures {
+  public static final List<String> ZONES = List.of("us-east-1a", "us-east-1b", "us-east-1c");
 
   private Fixtures() {}
 
-  static InstanceType type(
+  public static InstanceType type(
       String name, int cpu, int memGi, int maxPods, double onDemand, double spot, String... extra) {
     String family = name.substring(0, name.indexOf('.'));
     String size = name.substring(name.indexOf('.') + 1);
@@ -81,7 +89,7 @@ final class Fixtures {
     return new InstanceType(name, labels, new Resources(cap), overhead, offerings);
   }
 
-  static InstanceType gpu(
+  public static InstanceType gpu(
       String name, int cpu, int memGi, int gpus, String gpuName, double od, double spot) {
     return type(
         name,
@@ -100,7 +108,7 @@ final class Fixtures {
         "nvidia");
   }
 
-  static InstanceType neuron(
+  public static InstanceType neuron(
       String name, int cpu, int memGi, int devices, String accel, double od) {
     return type(
         name,
@@ -121,7 +129,7 @@ final class Fixtures {
         "aws");
   }
 
-  static final List<InstanceType> CPU =
+  public static final List<InstanceType> CPU =
       List.of(
           type("m5.large", 2, 8, 29, 0.096, 0.035),
           type("m5.xlarge", 4, 16, 58, 0.192, 0.070),
@@ -136,7 +144,7 @@ final class Fixtures {
           type("r6g.xlarge", 4, 32, 58, 0.2016, 0.060),
           type("m7g.xlarge", 4, 16, 58, 0.1632, 0.058));
 
-  static final List<InstanceType> GPU =
+  public static final List<InstanceType> GPU =
       List.of(
           gpu("g4dn.xlarge", 4, 16, 1, "t4", 0.526, 0.158),
           gpu("g4dn.12xlarge", 48, 192, 4, "t4", 3.912, 1.20),
@@ -151,7 +159,7 @@ final class Fixtures {
           gpu("p4d.24xlarge", 96, 1152, 8, "a100", 32.77, 9.8),
           gpu("p5.48xlarge", 192, 2048, 8, "h100", 98.32, 29.5));
 
-  static final List<InstanceType> NEURON =
+  public static final List<InstanceType> NEURON =
       List.of(
           neuron("inf2.xlarge", 4, 16, 1, "inferentia2", 0.758),
           neuron("inf2.8xlarge", 32, 128, 1, "inferentia2", 1.968),
@@ -160,100 +168,100 @@ final class Fixtures {
           neuron("trn1.2xlarge", 8, 32, 1, "trainium", 1.3438),
           neuron("trn1.32xlarge", 128, 512, 16, "trainium", 21.50));
 
-  static List<InstanceType> all() {
+  public static List<InstanceType> all() {
     List<InstanceType> l = new ArrayList<>(CPU);
     l.addAll(GPU);
     l.addAll(NEURON);
     return l;
   }
 
-  static Taint taint(String key, String value, String effect) {
+  public static Taint taint(String key, String value, String effect) {
     return new TaintBuilder().withKey(key).withValue(value).withEffect(effect).build();
   }
 
-  static Toleration tolerate(String key, String effect) {
+  public static Toleration tolerate(String key, String effect) {
     return new TolerationBuilder().withKey(key).withOperator("Exists").withEffect(effect).build();
   }
 
-  static Requirement req(String key, String op, String... values) {
+  public static Requirement req(String key, String op, String... values) {
     return Requirement.of(key, op, List.of(values));
   }
 
-  static SchedulingNodePool pool(String name, int weight, Requirement... reqs) {
+  public static SchedulingNodePool pool(String name, int weight, Requirement... reqs) {
     return SchedulingNodePool.of(name, weight, Requirements.of(reqs), all());
   }
 
-  static SchedulingInput input(List<Pod> pods, SchedulingNodePool... pools) {
+  public static SchedulingInput input(List<Pod> pods, SchedulingNodePool... pools) {
     return SchedulingInput.of(pods, List.of(pools));
   }
 
-  static SchedulingResult solve(List<Pod> pods, SchedulingNodePool... pools) {
+  public static SchedulingResult solve(List<Pod> pods, SchedulingNodePool... pools) {
     return new Scheduler().solve(input(pods, pools));
   }
 
   /** Fluent pod builder. */
-  static final class P {
+  public static final class P {
     private final PodBuilder b;
     private final Map<String, Quantity> requests = new HashMap<>();
     private final List<Integer> hostPorts = new ArrayList<>();
 
-    P(String name) {
+    public P(String name) {
       b = new PodBuilder().withNewMetadata().withName(name).withNamespace("default").endMetadata();
       b.withNewSpec().endSpec();
     }
 
-    P ns(String ns) {
+    public P ns(String ns) {
       b.editMetadata().withNamespace(ns).endMetadata();
       return this;
     }
 
-    P cpu(String q) {
+    public P cpu(String q) {
       requests.put("cpu", new Quantity(q));
       return this;
     }
 
-    P mem(String q) {
+    public P mem(String q) {
       requests.put("memory", new Quantity(q));
       return this;
     }
 
-    P res(String name, String q) {
+    public P res(String name, String q) {
       requests.put(name, new Quantity(q));
       return this;
     }
 
-    P label(String k, String v) {
+    public P label(String k, String v) {
       b.editMetadata().addToLabels(k, v).endMetadata();
       return this;
     }
 
-    P selector(String k, String v) {
+    public P selector(String k, String v) {
       b.editSpec().addToNodeSelector(k, v).endSpec();
       return this;
     }
 
-    P tolerate(String key) {
+    public P tolerate(String key) {
       b.editSpec().addToTolerations(Fixtures.tolerate(key, "NoSchedule")).endSpec();
       return this;
     }
 
-    P tolerateAll() {
+    public P tolerateAll() {
       b.editSpec()
           .addToTolerations(new TolerationBuilder().withOperator("Exists").build())
           .endSpec();
       return this;
     }
 
-    P hostPort(int port) {
+    public P hostPort(int port) {
       hostPorts.add(port);
       return this;
     }
 
-    P require(String key, String op, String... values) {
+    public P require(String key, String op, String... values) {
       return requireTerms(List.of(new Requirement[] {req(key, op, values)}));
     }
 
-    P requireTerms(List<Requirement> term) {
+    public P requireTerms(List<Requirement> term) {
       var t = new NodeSelectorTermBuilder();
       for (Requirement r : term) {
         t.addToMatchExpressions(
@@ -275,7 +283,7 @@ final class Fixtures {
       return this;
     }
 
-    P requireOp(String key, String op, String... values) {
+    public P requireOp(String key, String op, String... values) {
       var t =
           new NodeSelectorTermBuilder()
               .addToMatchExpressions(
@@ -296,7 +304,7 @@ final class Fixtures {
       return this;
     }
 
-    P prefer(int weight, String key, String op, String... values) {
+    public P prefer(int weight, String key, String op, String... values) {
       var term =
           new PreferredSchedulingTermBuilder()
               .withWeight(weight)
@@ -319,11 +327,11 @@ final class Fixtures {
       return this;
     }
 
-    P spread(String key, int maxSkew, String when, String labelKey, String labelValue) {
+    public P spread(String key, int maxSkew, String when, String labelKey, String labelValue) {
       return spread(key, maxSkew, when, labelKey, labelValue, null);
     }
 
-    P spread(
+    public P spread(
         String key,
         int maxSkew,
         String when,
@@ -352,7 +360,7 @@ final class Fixtures {
           .build();
     }
 
-    P affinity(String key, String labelKey, String labelValue) {
+    public P affinity(String key, String labelKey, String labelValue) {
       b.editSpec()
           .editOrNewAffinity()
           .editOrNewPodAffinity()
@@ -363,7 +371,7 @@ final class Fixtures {
       return this;
     }
 
-    P antiAffinity(String key, String labelKey, String labelValue) {
+    public P antiAffinity(String key, String labelKey, String labelValue) {
       b.editSpec()
           .editOrNewAffinity()
           .editOrNewPodAntiAffinity()
@@ -374,7 +382,7 @@ final class Fixtures {
       return this;
     }
 
-    P preferAntiAffinity(int weight, String key, String labelKey, String labelValue) {
+    public P preferAntiAffinity(int weight, String key, String labelKey, String labelValue) {
       b.editSpec()
           .editOrNewAffinity()
           .editOrNewPodAntiAffinity()
@@ -389,7 +397,7 @@ final class Fixtures {
       return this;
     }
 
-    P preferAffinity(int weight, String key, String labelKey, String labelValue) {
+    public P preferAffinity(int weight, String key, String labelKey, String labelValue) {
       b.editSpec()
           .editOrNewAffinity()
           .editOrNewPodAffinity()
@@ -404,12 +412,12 @@ final class Fixtures {
       return this;
     }
 
-    P nodeName(String n) {
+    public P nodeName(String n) {
       b.editSpec().withNodeName(n).endSpec();
       return this;
     }
 
-    Pod build() {
+    public Pod build() {
       var c = new ContainerBuilder().withName("main").withImage("busybox");
       c.withNewResources().withRequests(requests).endResources();
       for (int port : hostPorts) {
@@ -418,7 +426,7 @@ final class Fixtures {
       return b.editSpec().withContainers(c.build()).endSpec().build();
     }
 
-    List<Pod> times(int n) {
+    public List<Pod> times(int n) {
       List<Pod> out = new ArrayList<>();
       Pod base = build();
       for (int i = 0; i < n; i++) {
@@ -433,11 +441,12 @@ final class Fixtures {
     }
   }
 
-  static P pod(String name) {
+  public static P pod(String name) {
     return new P(name);
   }
 
-  static DaemonSet daemonSet(String name, String cpu, String mem, Toleration... tolerations) {
+  public static DaemonSet daemonSet(
+      String name, String cpu, String mem, Toleration... tolerations) {
     return new DaemonSetBuilder()
         .withNewMetadata()
         .withName(name)
