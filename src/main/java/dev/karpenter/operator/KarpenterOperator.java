@@ -111,7 +111,8 @@ public final class KarpenterOperator implements AutoCloseable {
             config.launchTtl()),
         o -> o.withFinalizer(NodeClaims.FINALIZER).withName("nodeclaim.lifecycle"));
     operator.register(
-        new NodePoolReconciler(client, state, metrics, clock), o -> o.withName("nodepool"));
+        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes),
+        o -> o.withName("nodepool"));
     operator.register(
         new SimulatedNodeClassReconciler(catalog, clock), o -> o.withName("ec2nodeclass"));
     this.background =
@@ -143,7 +144,7 @@ public final class KarpenterOperator implements AutoCloseable {
 
   public KarpenterOperator start() throws IOException {
     state.start();
-    MetricsController mc = new MetricsController(state, metrics);
+    MetricsController mc = new MetricsController(state, metrics, cloud::instanceTypes);
     mc.refresh();
     background.scheduleWithFixedDelay(
         () -> {

@@ -10,6 +10,7 @@ import dev.karpenter.cloudprovider.CloudProviderException;
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.NodeClassSettings;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
@@ -127,6 +128,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   private final AtomicLong launches = new AtomicLong();
   private SharedIndexInformer<Pod> podInformer;
   private SharedIndexInformer<Node> nodeInformer;
+  private volatile SharedIndexInformer<EC2NodeClass> nodeClassInformer;
 
   public SimulatedCloudProvider(
       KubernetesClient client, Catalog catalog, Settings settings, Clock clock) {
@@ -146,6 +148,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   /** Starts playing kubelet (pods, node leases) for the simulated nodes. */
   public SimulatedCloudProvider start() {
+    nodeClassInformer = client.resources(EC2NodeClass.class).inform();
     nodeInformer =
         client
             .nodes()
@@ -212,7 +215,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
       throw new CloudProviderException.CreateError(injected);
     }
     String nodeClass = claim.getSpec().nodeClassRef().name();
-    EC2NodeClass nc = client.resources(EC2NodeClass.class).withName(nodeClass).get();
+    EC2NodeClass nc = nodeClass(nodeClass);
     if (nc == null) {
       throw new CloudProviderException.NodeClassNotReady(
           "EC2NodeClass " + nodeClass + " not found");
@@ -224,7 +227,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
             : ApiConversions.resources(claim.getSpec().resources().requests());
     record Candidate(InstanceType type, Offering offering) {}
     List<Candidate> candidates = new ArrayList<>();
-    for (InstanceType t : catalog.instanceTypes()) {
+    for (InstanceType t : typesOf(nc)) {
       if (!t.allocatable().fits(requests)) {
         continue;
       }
@@ -538,15 +541,36 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     return c;
   }
 
+  private EC2NodeClass nodeClass(String name) {
+    SharedIndexInformer<EC2NodeClass> informer = nodeClassInformer;
+    EC2NodeClass nc = informer == null ? null : informer.getStore().getByKey(name);
+    return nc != null ? nc : client.resources(EC2NodeClass.class).withName(name).get();
+  }
+
+  /** The catalog as the node class sees it: kubelet, root volume and AMI family applied. */
+  private List<InstanceType> typesOf(EC2NodeClass nc) {
+    try {
+      return catalog.instanceTypes(NodeClassSettings.of(nc));
+    } catch (IllegalArgumentException e) {
+      LOG.warn(
+          "EC2NodeClass {}: {}; using the AL2023 defaults",
+          nc.getMetadata().getName(),
+          e.getMessage());
+      return catalog.instanceTypes();
+    }
+  }
+
   @Override
   public List<InstanceType> instanceTypes(NodePool nodePool) {
     Instant now = clock.instant();
     learnedUnavailable.values().removeIf(until -> !now.isBefore(until));
+    var ref = nodePool.getSpec().template().spec().nodeClassRef();
+    List<InstanceType> types = typesOf(ref == null ? null : nodeClass(ref.name()));
     if (learnedUnavailable.isEmpty()) {
-      return catalog.instanceTypes();
+      return types;
     }
     List<InstanceType> out = new ArrayList<>();
-    for (InstanceType t : catalog.instanceTypes()) {
+    for (InstanceType t : types) {
       List<Offering> offs =
           t.offerings().stream()
               .map(
@@ -770,6 +794,9 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     }
     if (nodeInformer != null) {
       nodeInformer.close();
+    }
+    if (nodeClassInformer != null) {
+      nodeClassInformer.close();
     }
   }
 
