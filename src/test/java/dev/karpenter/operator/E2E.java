@@ -269,7 +269,7 @@ final class E2E {
     }
     await(
         "the NodeClaims of " + nodePools + " to terminate",
-        Duration.ofSeconds(60),
+        Duration.ofSeconds(180),
         () -> nodePools.stream().allMatch(p -> claims(client, p).isEmpty()));
   }
 }

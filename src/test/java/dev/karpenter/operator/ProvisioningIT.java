@@ -8,18 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
-import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,82 +59,7 @@ class ProvisioningIT {
     return Map.of("karpenter.sh/nodepool", name);
   }
 
-  static long launchedCpuMilli(List<NodeClaim> claims) {
-    return claims.stream()
-        .filter(c -> c.getStatus() != null && c.getStatus().getCapacity() != null)
-        .mapToLong(c -> Quantities.parseMilli(c.getStatus().getCapacity().get("cpu").toString()))
-        .sum();
-  }
-
-  @Test
-  void aBurstOf200PodsNeverExceedsTheNodePoolCpuLimit() {
-    String ns = "e2e-burst";
-    String np = "e2e-burst";
-    int limitCpu = 24;
-    E2E.nodePool(
-        client, np, List.of("m5.large", "m5.xlarge", "m5.2xlarge"), List.of("on-demand"), limitCpu);
-    E2E.namespace(client, ns);
-    AtomicLong maxCpu = new AtomicLong();
-    SharedIndexInformer<NodeClaim> watch =
-        client
-            .resources(NodeClaim.class)
-            .withLabel("karpenter.sh/nodepool", np)
-            .inform(
-                new ResourceEventHandler<>() {
-                  private void observe() {
-                    maxCpu.accumulateAndGet(
-                        launchedCpuMilli(
-                            client
-                                .resources(NodeClaim.class)
-                                .withLabel("karpenter.sh/nodepool", np)
-                                .list()
-                                .getItems()),
-                        Math::max);
-                  }
-
-                  @Override
-                  public void onAdd(NodeClaim c) {
-                    observe();
-                  }
-
-                  @Override
-                  public void onUpdate(NodeClaim o, NodeClaim c) {
-                    observe();
-                  }
-
-                  @Override
-                  public void onDelete(NodeClaim c, boolean unknown) {}
-                });
-    try {
-      client.resource(E2E.deployment(ns, "burst", 200, "500m", pool(np))).create();
-      // Settled: the same number of pods has been Running for 5 s (and some are).
-      long[] last = {-1, System.nanoTime()};
-      E2E.await(
-          "the burst to settle",
-          Duration.ofSeconds(120),
-          () -> {
-            long running = E2E.pods(client, ns, "burst").stream().filter(E2E::running).count();
-            if (running != last[0]) {
-              last[0] = running;
-              last[1] = System.nanoTime();
-              return false;
-            }
-            return running > 0 && System.nanoTime() - last[1] > 5_000_000_000L;
-          });
-      long pending = E2E.pods(client, ns, "burst").stream().filter(p -> !E2E.running(p)).count();
-      long finalCpu = launchedCpuMilli(E2E.claims(client, np));
-      assertTrue(
-          maxCpu.get() <= limitCpu * 1000L,
-          "launched cpu peaked at " + maxCpu.get() / 1000.0 + ", limit " + limitCpu);
-      assertTrue(
-          finalCpu >= (limitCpu - 8) * 1000L,
-          "the pool filled up to its limit before stopping (launched " + finalCpu / 1000.0 + ")");
-      assertTrue(pending > 0, "pods beyond the limit stay pending");
-    } finally {
-      watch.close();
-      E2E.cleanUp(client, ns, List.of(np));
-    }
-  }
+  // The 200-pod burst against a cpu limit lives in LimitsIT, under a CPU burner.
 
   @Test
   void scalingADeploymentFrom2To10AddsCapacity() {
