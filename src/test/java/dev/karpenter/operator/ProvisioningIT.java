@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.testing.CpuBurner;
 import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The provisioning loop end to end on the local control plane (real kube-scheduler marks pods
@@ -31,7 +33,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
 class ProvisioningIT {
-  static final Duration LAUNCH_TTL = Duration.ofSeconds(4);
+  // -Dkarpenter.test.cpuBurner=true runs this class with both cores busy (the loaded-machine
+  // audit).
+  @RegisterExtension static final CpuBurner.Extension BURNER = new CpuBurner.Extension(false);
+
+  static final Duration LAUNCH_TTL = Duration.ofSeconds(15);
   static KubernetesClient client;
   static SimulatedCloudProvider cloud;
   static KarpenterOperator operator;
@@ -72,14 +78,14 @@ class ProvisioningIT {
       client.resource(E2E.deployment(ns, "web", 2, "3", pool(np))).create();
       E2E.await(
           "2 replicas Running",
-          Duration.ofSeconds(60),
+          Duration.ofSeconds(180),
           () -> E2E.pods(client, ns, "web").stream().filter(E2E::running).count() == 2);
       assertEquals(2, E2E.claims(client, np).size());
 
       client.apps().deployments().inNamespace(ns).withName("web").scale(10);
       E2E.await(
           "10 replicas Running",
-          Duration.ofSeconds(90),
+          Duration.ofSeconds(240),
           () -> E2E.pods(client, ns, "web").stream().filter(E2E::running).count() == 10);
       Set<String> nodes =
           E2E.pods(client, ns, "web").stream()
@@ -109,7 +115,7 @@ class ProvisioningIT {
       client.resource(E2E.deployment(ns, "app", 1, "1", pool(np))).create();
       E2E.await(
           "the pod Running",
-          Duration.ofSeconds(60),
+          Duration.ofSeconds(180),
           () -> E2E.pods(client, ns, "app").stream().anyMatch(E2E::running));
       Pod pod = E2E.pods(client, ns, "app").getFirst();
       Node node = client.nodes().withName(pod.getSpec().getNodeName()).get();
@@ -135,7 +141,7 @@ class ProvisioningIT {
       client.resource(E2E.deployment(ns, "app", 1, "1", pool(np))).create();
       E2E.await(
           "the pod Running",
-          Duration.ofSeconds(60),
+          Duration.ofSeconds(180),
           () -> E2E.pods(client, ns, "app").stream().anyMatch(E2E::running));
       Pod original = E2E.pods(client, ns, "app").getFirst();
       String nodeName = original.getSpec().getNodeName();
@@ -145,7 +151,7 @@ class ProvisioningIT {
       client.resource(claim).delete();
       E2E.await(
           "node " + nodeName + " and its NodeClaim to be gone",
-          Duration.ofSeconds(60),
+          Duration.ofSeconds(180),
           () ->
               client.nodes().withName(nodeName).get() == null
                   && client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get()
@@ -162,7 +168,7 @@ class ProvisioningIT {
           "the pod was evicted through the Eviction API before the node went away");
       E2E.await(
           "the replacement pod Running on another node",
-          Duration.ofSeconds(60),
+          Duration.ofSeconds(180),
           () ->
               E2E.pods(client, ns, "app").stream()
                   .anyMatch(
@@ -190,7 +196,7 @@ class ProvisioningIT {
       client.resource(E2E.deployment(ns, "app", 1, "1", pool(np))).create();
       E2E.await(
           "a NodeClaim with Launched=Unknown/LaunchFailed",
-          Duration.ofSeconds(30),
+          Duration.ofSeconds(90),
           () ->
               E2E.claims(client, np).stream()
                   .anyMatch(
@@ -202,7 +208,7 @@ class ProvisioningIT {
       String failing = E2E.claims(client, np).getFirst().getMetadata().getName();
       E2E.await(
           failing + " to be deleted after the launch timeout",
-          LAUNCH_TTL.plusSeconds(20),
+          LAUNCH_TTL.plusSeconds(60),
           () -> client.resources(NodeClaim.class).withName(failing).get() == null);
       assertTrue(
           client.v1().events().inNamespace("default").list().getItems().stream()
@@ -229,12 +235,12 @@ class ProvisioningIT {
       client.resource(E2E.deployment(ns, "app", 1, "1", pool(np))).create();
       E2E.await(
           "the pod Running",
-          Duration.ofSeconds(60),
+          Duration.ofSeconds(180),
           () -> E2E.pods(client, ns, "app").stream().anyMatch(E2E::running));
       // The lifecycle controller notices the lifted taint on its next pass, maybe after the pod.
       E2E.await(
           "the NodeClaim Initialized once its startup taint is gone",
-          Duration.ofSeconds(15),
+          Duration.ofSeconds(60),
           () ->
               dev.karpenter.state.NodeClaims.isTrue(
                   E2E.claims(client, np).getFirst(), dev.karpenter.state.NodeClaims.INITIALIZED));
