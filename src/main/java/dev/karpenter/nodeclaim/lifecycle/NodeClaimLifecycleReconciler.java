@@ -59,6 +59,11 @@ public final class NodeClaimLifecycleReconciler
   private final Clock clock;
   private final Duration registrationTtl;
   private final Duration launchTtl;
+  // Karpenter's launch cache: what the cloud launched for a claim (by UID) until the claim is seen
+  // Launched. A reconcile on a cached copy that predates the status write must not launch again:
+  // every extra launch is an instance that no NodePool limit counts.
+  private final Map<String, NodeClaim> launchedByUid =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public NodeClaimLifecycleReconciler(
       KubernetesClient client,
@@ -109,10 +114,19 @@ public final class NodeClaimLifecycleReconciler
     List<dev.karpenter.api.v1.Condition> conditions = Conditions.copy(status.getConditions());
     Long gen = claim.getMetadata().getGeneration();
 
+    String uid = claim.getMetadata().getUid();
+    if (NodeClaims.isTrue(claim, NodeClaims.LAUNCHED) && uid != null) {
+      launchedByUid.remove(uid);
+    }
     if (!NodeClaims.isTrue(claim, NodeClaims.LAUNCHED)) {
-      NodeClaim launched;
+      NodeClaim launched = uid == null ? null : launchedByUid.get(uid);
       try {
-        launched = cloud.create(claim);
+        if (launched == null) {
+          launched = cloud.create(claim);
+          if (uid != null) {
+            launchedByUid.put(uid, launched);
+          }
+        }
       } catch (CloudProviderException.InsufficientCapacity e) {
         provisioner.markUnavailable(e.unavailableOfferings());
         return launchFailed(claim, "InsufficientCapacityError", e.getMessage());
@@ -364,7 +378,25 @@ public final class NodeClaimLifecycleReconciler
 
   @Override
   public DeleteControl cleanup(NodeClaim claim, Context<NodeClaim> ctx) {
-    return terminator.terminate(claim);
+    NodeClaim launched =
+        claim.getMetadata().getUid() == null
+            ? null
+            : launchedByUid.get(claim.getMetadata().getUid());
+    if (launched != null
+        && (claim.getStatus() == null || claim.getStatus().getProviderID() == null)) {
+      // Deleted before its status showed the launch: terminate the instance that was launched.
+      NodeClaim withInstance = io.fabric8.kubernetes.client.utils.Serialization.clone(claim);
+      NodeClaimStatus s =
+          withInstance.getStatus() == null ? new NodeClaimStatus() : withInstance.getStatus();
+      s.setProviderID(launched.getStatus().getProviderID());
+      withInstance.setStatus(s);
+      claim = withInstance;
+    }
+    DeleteControl d = terminator.terminate(claim);
+    if (d.isRemoveFinalizer() && claim.getMetadata().getUid() != null) {
+      launchedByUid.remove(claim.getMetadata().getUid());
+    }
+    return d;
   }
 
   private UpdateControl<NodeClaim> patchStatus(
