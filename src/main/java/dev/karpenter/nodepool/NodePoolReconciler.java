@@ -7,9 +7,10 @@ import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodePoolStatus;
+import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.metrics.KarpenterMetrics;
-import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
+import dev.karpenter.state.ClusterSnapshot;
 import dev.karpenter.state.ClusterState;
 import dev.karpenter.state.Conditions;
 import dev.karpenter.state.NodeClaims;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -40,13 +42,28 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
   private final ClusterState state;
   private final KarpenterMetrics metrics;
   private final Clock clock;
+  private final Function<NodePool, List<InstanceType>> instanceTypes;
 
   public NodePoolReconciler(
       KubernetesClient client, ClusterState state, KarpenterMetrics metrics, Clock clock) {
+    this(client, state, metrics, clock, p -> List.of());
+  }
+
+  /**
+   * @param instanceTypes the pool's instance types (the cloud provider's), to count NodeClaims that
+   *     have not launched yet at the most their options may bring, as the provisioner does
+   */
+  public NodePoolReconciler(
+      KubernetesClient client,
+      ClusterState state,
+      KarpenterMetrics metrics,
+      Clock clock,
+      Function<NodePool, List<InstanceType>> instanceTypes) {
     this.client = client;
     this.state = state;
     this.metrics = metrics;
     this.clock = clock;
+    this.instanceTypes = instanceTypes;
   }
 
   @Override
@@ -97,20 +114,19 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
                 return p;
               });
     }
-    Resources total = Resources.NONE;
-    long nodes = 0;
-    for (NodeClaim c : state.nodeClaims()) {
-      if (name.equals(NodeClaims.nodePool(c))) {
-        total = total.plus(ApiConversions.capacity(c, Map.of()));
-        if (NodeClaims.isTrue(c, NodeClaims.REGISTERED)) {
-          nodes++;
-        }
-      }
-    }
+    List<NodeClaim> claims = state.nodeClaims();
+    ClusterSnapshot.PoolUsage usage =
+        ClusterSnapshot.usage(claims, state.nodes(), Map.of(name, typesOf(pool)))
+            .getOrDefault(name, ClusterSnapshot.PoolUsage.NONE);
+    long registered =
+        claims.stream()
+            .filter(c -> name.equals(NodeClaims.nodePool(c)))
+            .filter(c -> NodeClaims.isTrue(c, NodeClaims.REGISTERED))
+            .count();
     NodePoolStatus old = pool.getStatus() == null ? new NodePoolStatus() : pool.getStatus();
     NodePoolStatus status = new NodePoolStatus();
-    status.setResources(ApiConversions.quantities(total.plus(Resources.of("nodes", nodes * 1000))));
-    status.setNodes(nodes);
+    status.setResources(ApiConversions.quantities(usage.resources()));
+    status.setNodes(usage.nodes());
     List<Condition> conditions = Conditions.copy(old.getConditions());
     Long gen = pool.getMetadata().getGeneration();
     String className = pool.getSpec().template().spec().nodeClassRef().name();
@@ -143,7 +159,7 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
           gen,
           clock);
     }
-    if (nodes > 0) {
+    if (registered > 0) {
       Conditions.set(
           conditions, "NodeRegistrationHealthy", "True", "NodeRegistrationHealthy", "", gen, clock);
     }
@@ -172,6 +188,15 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
               return p;
             });
     return UpdateControl.noUpdate();
+  }
+
+  private List<InstanceType> typesOf(NodePool pool) {
+    try {
+      return instanceTypes.apply(pool);
+    } catch (RuntimeException e) {
+      // Usage of launched claims does not need them; unlaunched ones then count as nothing.
+      return List.of();
+    }
   }
 
   static String zoneOf(NodeClaim c) {

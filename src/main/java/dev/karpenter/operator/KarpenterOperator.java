@@ -125,7 +125,8 @@ public final class KarpenterOperator implements AutoCloseable {
                 // Only the Nodes of NodePools get the finalizer.
                 .withLabelSelector(Labels.NODEPOOL));
     operator.register(
-        new NodePoolReconciler(client, state, metrics, clock), o -> o.withName("nodepool"));
+        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes),
+        o -> o.withName("nodepool"));
     provider.controllers().forEach(this::register);
     this.background =
         Executors.newSingleThreadScheduledExecutor(
@@ -165,7 +166,7 @@ public final class KarpenterOperator implements AutoCloseable {
 
   public KarpenterOperator start() throws IOException {
     state.start();
-    MetricsController mc = new MetricsController(state, metrics);
+    MetricsController mc = new MetricsController(state, metrics, cloud::instanceTypes);
     mc.refresh();
     background.scheduleWithFixedDelay(
         () -> {

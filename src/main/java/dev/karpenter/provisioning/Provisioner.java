@@ -8,25 +8,19 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues;
 import dev.karpenter.cloudprovider.CloudProvider;
-import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
-import dev.karpenter.provisioning.scheduling.ExistingNode;
 import dev.karpenter.provisioning.scheduling.NodeClaimPlan;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
-import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
 import dev.karpenter.provisioning.scheduling.SchedulingResult;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
-import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
+import dev.karpenter.state.ClusterSnapshot;
 import dev.karpenter.state.ClusterState;
-import dev.karpenter.state.NodeClaims;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.security.SecureRandom;
@@ -166,49 +160,38 @@ public final class Provisioner implements AutoCloseable {
     }
   }
 
-  /** One provisioning round; returns the NodeClaims it created. */
-  public List<NodeClaim> provision() {
-    List<Pod> pending = state.provisionablePods();
-    if (pending.isEmpty()) {
+  /**
+   * The cluster as this provisioner must see it: the informers' objects plus every NodeClaim it is
+   * creating or created and the informer has not delivered yet, so each counts against its NodePool
+   * from before its create request until it is gone.
+   */
+  public ClusterSnapshot snapshot() {
+    Instant stale = clock.instant().minus(RECENT_TTL);
+    recentlyCreated.values().removeIf(c -> c.at().isBefore(stale));
+    // Copied before the informers are read: a claim the informer delivers in between is then in
+    // one or both, never in neither.
+    List<NodeClaim> pendingCreates = new ArrayList<>();
+    recentlyCreated.values().forEach(c -> pendingCreates.add(c.claim()));
+    Set<String> unavailable = new java.util.HashSet<>();
+    cloud.unavailableOfferings().keys().forEach(k -> unavailable.add(k.toString()));
+    return ClusterSnapshot.of(
+        ClusterSnapshot.Objects.of(state, pendingCreates), cloud::instanceTypes, unavailable);
+  }
+
+  /**
+   * One provisioning round; returns the NodeClaims it created. Rounds never overlap: each must see
+   * the claims of the one before.
+   */
+  public synchronized List<NodeClaim> provision() {
+    if (state.provisionablePods().isEmpty()) {
       metrics.unschedulablePods(0);
       return List.of();
     }
+    ClusterSnapshot snapshot = snapshot();
+    List<Pod> pending = snapshot.pendingPods();
     Map<String, NodePool> pools = new HashMap<>();
-    Map<String, List<InstanceType>> typesByPool = new HashMap<>();
-    List<SchedulingNodePool> schedulingPools = new ArrayList<>();
-    Map<String, Resources> usage = usageByPool();
-    for (NodePool pool : state.nodePools()) {
-      if (pool.getMetadata().getDeletionTimestamp() != null || pool.getSpec().replicas() != null) {
-        continue;
-      }
-      String name = pool.getMetadata().getName();
-      if (state.nodeClass(pool.getSpec().template().spec().nodeClassRef().name()).isEmpty()) {
-        continue;
-      }
-      List<InstanceType> types = cloud.instanceTypes(pool);
-      pools.put(name, pool);
-      typesByPool.put(name, types);
-      NodeClaimTemplateSpec t = pool.getSpec().template().spec();
-      schedulingPools.add(
-          new SchedulingNodePool(
-              name,
-              pool.getSpec().weight() == null ? 0 : pool.getSpec().weight(),
-              ApiConversions.requirements(t.requirementsOrEmpty()),
-              pool.getSpec().template().metadataOrEmpty().labelsOrEmpty(),
-              ApiConversions.taints(t.taintsOrEmpty()),
-              ApiConversions.taints(t.startupTaintsOrEmpty()),
-              ApiConversions.limits(pool),
-              usage.getOrDefault(name, Resources.NONE),
-              types));
-    }
-    SchedulingInput input =
-        new SchedulingInput(
-            pending,
-            existingNodes(),
-            inFlight(typesByPool),
-            state.daemonSets(),
-            schedulingPools,
-            unavailableOfferingKeys());
+    snapshot.nodePools().forEach(p -> pools.put(p.name(), p.nodePool()));
+    SchedulingInput input = snapshot.schedulingInput();
     long start = System.nanoTime();
     SchedulingResult result = scheduler.solve(input);
     metrics.schedulingDuration(Duration.ofNanos(System.nanoTime() - start));
@@ -273,7 +256,11 @@ public final class Provisioner implements AutoCloseable {
       try {
         claim = client.resource(planned).create();
       } catch (KubernetesClientException e) {
-        recentlyCreated.remove(name);
+        // Only a rejection proves the claim does not exist; after a timeout or a server error it
+        // may, so it keeps counting until the informer shows it or RECENT_TTL passes.
+        if (e.getCode() >= 400 && e.getCode() < 500) {
+          recentlyCreated.remove(name);
+        }
         throw e;
       }
       metrics.nodeClaimsCreated(plan.nodePool(), "provisioned", 1);
@@ -306,148 +293,8 @@ public final class Provisioner implements AutoCloseable {
     }
   }
 
-  /**
-   * The cluster's NodeClaims plus those created here that the informer has not delivered yet, so a
-   * round right after another does not plan the same pods a second time.
-   */
-  private List<NodeClaim> nodeClaims() {
-    List<NodeClaim> known = state.nodeClaims();
-    Set<String> names = new java.util.HashSet<>();
-    known.forEach(c -> names.add(c.getMetadata().getName()));
-    Instant stale = clock.instant().minus(RECENT_TTL);
-    recentlyCreated
-        .entrySet()
-        .removeIf(e -> names.contains(e.getKey()) || e.getValue().at().isBefore(stale));
-    if (recentlyCreated.isEmpty()) {
-      return known;
-    }
-    List<NodeClaim> all = new ArrayList<>(known);
-    recentlyCreated.values().forEach(c -> all.add(c.claim()));
-    return all;
-  }
-
-  private Set<String> unavailableOfferingKeys() {
-    Set<String> keys = new java.util.HashSet<>();
-    cloud.unavailableOfferings().keys().forEach(k -> keys.add(k.toString()));
-    return keys;
-  }
-
   private String target(String node) {
     return state.node(node).isPresent() ? "node/" + node : "nodeclaim/" + node;
-  }
-
-  private Map<String, Resources> usageByPool() {
-    Map<String, Resources> usage = new HashMap<>();
-    Map<String, InstanceType> noTypes = Map.of();
-    for (NodeClaim c : nodeClaims()) {
-      String pool = NodeClaims.nodePool(c);
-      if (pool != null) {
-        Resources cap = ApiConversions.capacity(c, noTypes);
-        usage.merge(pool, cap, Resources::plus);
-      }
-    }
-    return usage;
-  }
-
-  private List<ExistingNode> existingNodes() {
-    Map<String, NodeClaim> claimsByNode = new HashMap<>();
-    for (NodeClaim c : nodeClaims()) {
-      if (c.getStatus() != null && c.getStatus().getProviderID() != null) {
-        state
-            .nodeByProviderId(c.getStatus().getProviderID())
-            .ifPresent(n -> claimsByNode.put(n.getMetadata().getName(), c));
-      }
-    }
-    List<ExistingNode> out = new ArrayList<>();
-    for (Node n : state.nodes()) {
-      if (n.getMetadata().getDeletionTimestamp() != null
-          || Boolean.TRUE.equals(n.getSpec().getUnschedulable())) {
-        continue;
-      }
-      NodeClaim claim = claimsByNode.get(n.getMetadata().getName());
-      if (claim != null && claim.getMetadata().getDeletionTimestamp() != null) {
-        continue;
-      }
-      Resources alloc = ApiConversions.resources(n.getStatus().getAllocatable());
-      List<Taint> taints = n.getSpec().getTaints() == null ? List.of() : n.getSpec().getTaints();
-      if (claim != null && !NodeClaims.isTrue(claim, NodeClaims.INITIALIZED)) {
-        // Until initialized, trust the claim's expected shape over what the node reports so far.
-        alloc = ApiConversions.resources(claim.getStatus().getAllocatable());
-        Set<String> startup = new java.util.HashSet<>();
-        dev.karpenter.state.NodeClaims.startupTaints(claim).forEach(t -> startup.add(t.key()));
-        taints =
-            taints.stream()
-                .filter(t -> !startup.contains(t.getKey()) && !NodeClaims.isEphemeral(t))
-                .toList();
-      }
-      Map<String, String> labels =
-          n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
-      out.add(
-          new ExistingNode(
-              n.getMetadata().getName(),
-              labels,
-              taints,
-              alloc,
-              state.podsOn(n.getMetadata().getName()),
-              false));
-    }
-    return out;
-  }
-
-  private List<ExistingNode> inFlight(Map<String, List<InstanceType>> typesByPool) {
-    List<ExistingNode> out = new ArrayList<>();
-    for (NodeClaim c : nodeClaims()) {
-      if (c.getMetadata().getDeletionTimestamp() != null) {
-        continue;
-      }
-      String pid = c.getStatus() == null ? null : c.getStatus().getProviderID();
-      if (pid != null && state.nodeByProviderId(pid).isPresent()) {
-        continue;
-      }
-      Requirements reqs = ApiConversions.requirements(c.getSpec().requirementsOrEmpty());
-      Map<String, String> labels = new LinkedHashMap<>();
-      for (Requirement r : reqs.all()) {
-        if (r.singleValue() != null) {
-          labels.put(r.key(), r.singleValue());
-        }
-      }
-      if (c.getMetadata().getLabels() != null) {
-        labels.putAll(c.getMetadata().getLabels());
-      }
-      Resources alloc;
-      if (c.getStatus() != null
-          && c.getStatus().getAllocatable() != null
-          && !c.getStatus().getAllocatable().isEmpty()) {
-        alloc = ApiConversions.resources(c.getStatus().getAllocatable());
-      } else {
-        alloc = smallestOption(reqs, typesByPool.getOrDefault(NodeClaims.nodePool(c), List.of()));
-      }
-      List<Taint> taints =
-          ApiConversions.taints(c.getSpec().taints() == null ? List.of() : c.getSpec().taints());
-      out.add(new ExistingNode(c.getMetadata().getName(), labels, taints, alloc, List.of(), true));
-    }
-    return out;
-  }
-
-  /** Karpenter's estimate for a claim not yet launched: the least any of its options offers. */
-  private static Resources smallestOption(Requirements reqs, List<InstanceType> types) {
-    Requirement names = reqs.get(Labels.INSTANCE_TYPE);
-    Map<String, Long> min = null;
-    for (InstanceType t : types) {
-      if (names != null && !names.matches(t.name())) {
-        continue;
-      }
-      Map<String, Long> a = t.allocatable().milli();
-      if (min == null) {
-        min = new HashMap<>(a);
-      } else {
-        min.keySet().retainAll(a.keySet());
-        for (Map.Entry<String, Long> e : min.entrySet()) {
-          e.setValue(Math.min(e.getValue(), a.get(e.getKey())));
-        }
-      }
-    }
-    return min == null ? Resources.NONE : new Resources(min);
   }
 
   private NodeClaim nodeClaim(NodeClaimPlan plan, NodePool pool) {

@@ -9,26 +9,24 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.karpenter.api.v1.Labels;
+import dev.karpenter.api.aws.v1.EC2NodeClass;
+import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues;
-import dev.karpenter.api.v1.Taint;
-import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.api.validation.CrdSchemas;
+import dev.karpenter.api.validation.Finding;
+import dev.karpenter.api.validation.ManifestValidator;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.cloudprovider.aws.catalog.NodeClassSettings;
-import dev.karpenter.provisioning.scheduling.ExistingNode;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
-import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
 import dev.karpenter.scheduling.Pods;
-import dev.karpenter.scheduling.Requirement;
-import dev.karpenter.scheduling.Requirements;
-import dev.karpenter.scheduling.Resources;
+import dev.karpenter.state.ApiConversions;
+import dev.karpenter.state.ClusterSnapshot;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,33 +73,55 @@ public final class ManifestReader {
   }
 
   public SchedulingInput read(List<Path> paths) throws InvalidManifestException {
+    return snapshot(paths).schedulingInput();
+  }
+
+  /**
+   * The files as a cluster snapshot, through the same translation the operator uses: NodePools,
+   * EC2NodeClasses (typed, their kubelet, root volume and AMI family applied to the catalog as the
+   * operator's cloud provider applies them), Nodes with their bound Pods, NodeClaims in flight,
+   * DaemonSets, and the pending Pods (unbound Pods and the replicas of workloads).
+   */
+  public ClusterSnapshot snapshot(List<Path> paths) throws InvalidManifestException {
     List<Doc> docs = new ArrayList<>();
     for (Path p : paths) {
       for (Path f : files(p)) {
-        docs.addAll(parse(f));
+        List<Doc> parsed = parse(f);
+        validate(f, parsed);
+        docs.addAll(parsed);
       }
     }
-    Map<String, NodeClassSettings> nodeClasses = new HashMap<>();
+    Map<String, EC2NodeClass> nodeClasses = new LinkedHashMap<>();
+    Map<String, NodeClassSettings> settings = new HashMap<>();
     for (Doc d : docs) {
       if (kind(d).equals("EC2NodeClass")) {
-        nodeClasses.put(name(d), nodeClassSettings(d));
+        EC2NodeClass nc = convert(d, EC2NodeClass.class);
+        try {
+          settings.put(name(d), NodeClassSettings.of(nc));
+        } catch (IllegalArgumentException e) {
+          throw new InvalidManifestException(
+              d.where() + ": EC2NodeClass " + name(d) + ": " + e.getMessage());
+        }
+        nodeClasses.put(name(d), nc);
       }
     }
-    List<SchedulingNodePool> pools = new ArrayList<>();
+    List<NodePool> pools = new ArrayList<>();
+    List<NodeClaim> claims = new ArrayList<>();
     List<Pod> pending = new ArrayList<>();
+    List<Pod> boundPods = new ArrayList<>();
     List<DaemonSet> daemonSets = new ArrayList<>();
     Map<String, Node> nodes = new LinkedHashMap<>();
-    Map<String, List<Pod>> bound = new HashMap<>();
     Map<String, Doc> boundDocs = new HashMap<>();
     for (Doc d : docs) {
       switch (kind(d)) {
         case "NodePool" -> pools.add(nodePool(d, nodeClasses));
+        case "NodeClaim" -> claims.add(convert(d, NodeClaim.class));
         case "Pod" -> {
           Pod pod = convert(d, Pod.class);
           checkPod(d, pod, pod.getMetadata().getName());
           String node = pod.getSpec().getNodeName();
           if (node != null && !node.isEmpty()) {
-            bound.computeIfAbsent(node, k -> new ArrayList<>()).add(pod);
+            boundPods.add(pod);
             boundDocs.put(node, d);
           } else {
             pending.add(pod);
@@ -123,14 +143,11 @@ public final class ManifestReader {
         default -> {}
       }
     }
-    List<ExistingNode> existing = new ArrayList<>();
-    for (Node n : nodes.values()) {
-      existing.add(existingNode(n, bound.getOrDefault(n.getMetadata().getName(), List.of())));
-    }
-    for (String node : bound.keySet()) {
+    for (Map.Entry<String, Doc> e : boundDocs.entrySet()) {
+      String node = e.getKey();
       if (!nodes.containsKey(node)) {
         throw new InvalidManifestException(
-            boundDocs.get(node).where()
+            e.getValue().where()
                 + ": Pod is bound to node "
                 + node
                 + " (spec.nodeName) but no Node "
@@ -138,8 +155,74 @@ public final class ManifestReader {
                 + " is in the input");
       }
     }
-    return new SchedulingInput(pending, existing, List.of(), daemonSets, pools, Set.of());
+    List<Pod> all = new ArrayList<>(boundPods);
+    all.addAll(pending);
+    ClusterSnapshot.Objects objects =
+        new ClusterSnapshot.Objects(
+            all,
+            pending,
+            List.copyOf(nodes.values()),
+            claims,
+            pools,
+            List.copyOf(nodeClasses.values()),
+            daemonSets);
+    return ClusterSnapshot.of(
+        objects,
+        pool ->
+            catalog.instanceTypes(
+                settings.getOrDefault(
+                    pool.getSpec().template().spec().nodeClassRef().name(),
+                    NodeClassSettings.DEFAULT)),
+        Set.of());
   }
+
+  private static volatile ManifestValidator validator;
+
+  private static ManifestValidator validator() {
+    ManifestValidator v = validator;
+    if (v == null) {
+      v = new ManifestValidator(CrdSchemas.bundled());
+      validator = v;
+    }
+    return v;
+  }
+
+  /** The API server's checks of our kinds (schema and CEL rules), as {@code karpenter validate}. */
+  private static void validate(Path f, List<Doc> docs) throws InvalidManifestException {
+    if (docs.stream().noneMatch(d -> CRD_KINDS.contains(kind(d)))) {
+      return;
+    }
+    String text;
+    try {
+      text = Files.readString(f);
+    } catch (IOException e) {
+      throw new InvalidManifestException(f + ": " + e.getMessage());
+    }
+    ManifestValidator.FileResult result = validator().validateText(f.toString(), text);
+    List<String> errors = new ArrayList<>();
+    for (Finding x : result.findings()) {
+      if (x.severity() != Finding.Severity.ERROR) {
+        continue;
+      }
+      StringBuilder sb = new StringBuilder(x.file());
+      if (x.line() > 0) {
+        sb.append(':').append(x.line());
+      }
+      sb.append(": ");
+      if (x.object() != null) {
+        sb.append(x.object().replace('/', ' ')).append(": ");
+      }
+      if (x.field() != null) {
+        sb.append(x.field()).append(": ");
+      }
+      errors.add(sb.append(x.message()).toString());
+    }
+    if (!errors.isEmpty()) {
+      throw new InvalidManifestException(String.join("\n", errors));
+    }
+  }
+
+  private static final Set<String> CRD_KINDS = Set.of("NodePool", "NodeClaim", "EC2NodeClass");
 
   private static List<Path> files(Path p) throws InvalidManifestException {
     if (!Files.exists(p)) {
@@ -231,7 +314,12 @@ public final class ManifestReader {
     return path + (cut > 0 ? msg.substring(0, cut) : msg);
   }
 
-  private SchedulingNodePool nodePool(Doc d, Map<String, NodeClassSettings> nodeClasses)
+  /**
+   * The typed NodePool. Its schema and rules were checked by the validator; requirements the
+   * scheduler still cannot read are reported by field. A node class missing from the input is
+   * assumed with the AL2023 defaults, with a warning.
+   */
+  private NodePool nodePool(Doc d, Map<String, EC2NodeClass> nodeClasses)
       throws InvalidManifestException {
     NodePool np = convert(d, NodePool.class);
     String where = d.where() + ": NodePool " + name(d) + ": ";
@@ -240,120 +328,43 @@ public final class ManifestReader {
         || np.getSpec().template().spec() == null) {
       throw new InvalidManifestException(where + "spec.template.spec is required");
     }
-    var spec = np.getSpec();
-    var tspec = spec.template().spec();
-    int weight = spec.weight() == null ? 0 : spec.weight();
-    if (spec.weight() != null && (weight < 1 || weight > 100)) {
-      throw new InvalidManifestException(where + "spec.weight: must be 1..100, got " + weight);
-    }
-    List<Requirement> reqs = new ArrayList<>();
+    var tspec = np.getSpec().template().spec();
     List<NodeSelectorRequirementWithMinValues> raw = tspec.requirementsOrEmpty();
     for (int i = 0; i < raw.size(); i++) {
       var r = raw.get(i);
-      String field = "spec.template.spec.requirements[" + i + "]";
-      if (r.key() == null || r.operator() == null) {
-        throw new InvalidManifestException(where + field + ": key and operator are required");
-      }
-      if (r.key().equals(Labels.NODEPOOL) || r.key().equals(Labels.HOSTNAME)) {
-        throw new InvalidManifestException(where + field + ".key: " + r.key() + " is restricted");
-      }
       try {
-        int mv = r.minValues() == null ? 0 : r.minValues();
-        if (r.operator() == NodeSelectorRequirementWithMinValues.Operator.In
-            && mv > r.valuesOrEmpty().size()) {
-          throw new IllegalArgumentException(
-              "minValues " + mv + " exceeds the " + r.valuesOrEmpty().size() + " values");
-        }
-        reqs.add(Requirement.of(r.key(), r.operator().name(), r.valuesOrEmpty(), mv));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidManifestException(where + field + " (" + r.key() + "): " + e.getMessage());
+        ApiConversions.requirements(List.of(r));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        throw new InvalidManifestException(
+            where
+                + "spec.template.spec.requirements["
+                + i
+                + "] ("
+                + r.key()
+                + "): "
+                + e.getMessage());
       }
     }
-    Map<String, String> labels = spec.template().metadataOrEmpty().labelsOrEmpty();
-    Resources limits;
     try {
-      limits = quantities(spec.limitsOrEmpty());
+      ApiConversions.limits(np);
     } catch (IllegalArgumentException e) {
       throw new InvalidManifestException(where + "spec.limits: " + e.getMessage());
     }
-    NodeClassSettings settings = NodeClassSettings.DEFAULT;
     String nodeClass = tspec.nodeClassRef() == null ? null : tspec.nodeClassRef().name();
-    if (nodeClass != null && nodeClasses.containsKey(nodeClass)) {
-      settings = nodeClasses.get(nodeClass);
-    } else {
+    if (nodeClass == null) {
+      throw new InvalidManifestException(where + "spec.template.spec.nodeClassRef is required");
+    }
+    if (!nodeClasses.containsKey(nodeClass)) {
       warnings.add(
           where
               + "EC2NodeClass "
               + nodeClass
               + " is not in the input; using AL2023 defaults for instance-type capacity");
+      EC2NodeClass assumed = new EC2NodeClass();
+      assumed.getMetadata().setName(nodeClass);
+      nodeClasses.put(nodeClass, assumed);
     }
-    List<InstanceType> types = catalog.instanceTypes(settings);
-    Requirements requirements = Requirements.of(reqs);
-    return new SchedulingNodePool(
-        name(d),
-        weight,
-        requirements,
-        labels,
-        tspec.taintsOrEmpty().stream().map(Taint::toModel).toList(),
-        tspec.startupTaintsOrEmpty().stream().map(Taint::toModel).toList(),
-        limits,
-        Resources.NONE,
-        types);
-  }
-
-  private static Resources quantities(Map<String, Quantity> m) {
-    return m.isEmpty() ? Resources.NONE : Pods.parse(m);
-  }
-
-  private NodeClassSettings nodeClassSettings(Doc d) throws InvalidManifestException {
-    JsonNode spec = d.node.path("spec");
-    String family = spec.path("amiFamily").asText(null);
-    if (family == null) {
-      for (JsonNode term : spec.path("amiSelectorTerms")) {
-        String alias = term.path("alias").asText(null);
-        if (alias != null) {
-          family = aliasFamily(alias.split("@")[0]);
-        }
-      }
-    }
-    JsonNode kubelet = spec.path("kubelet");
-    String rootVolume = null;
-    for (JsonNode bdm : spec.path("blockDeviceMappings")) {
-      if (bdm.path("rootVolume").asBoolean(false) || rootVolume == null) {
-        rootVolume = bdm.path("ebs").path("volumeSize").asText(null);
-      }
-    }
-    try {
-      return new NodeClassSettings(
-          family,
-          kubelet.hasNonNull("maxPods") ? kubelet.get("maxPods").asInt() : null,
-          kubelet.hasNonNull("podsPerCore") ? kubelet.get("podsPerCore").asInt() : null,
-          stringMap(kubelet.path("kubeReserved")),
-          stringMap(kubelet.path("systemReserved")),
-          stringMap(kubelet.path("evictionHard")),
-          rootVolume,
-          "RAID0".equals(spec.path("instanceStorePolicy").asText(null)));
-    } catch (IllegalArgumentException e) {
-      throw new InvalidManifestException(
-          d.where() + ": EC2NodeClass " + name(d) + ": spec." + e.getMessage());
-    }
-  }
-
-  private static String aliasFamily(String alias) {
-    return switch (alias.toLowerCase(java.util.Locale.ROOT)) {
-      case "al2" -> "AL2";
-      case "bottlerocket" -> "Bottlerocket";
-      case "windows2019" -> "Windows2019";
-      case "windows2022" -> "Windows2022";
-      case "windows2025" -> "Windows2025";
-      default -> "AL2023";
-    };
-  }
-
-  private static Map<String, String> stringMap(JsonNode n) {
-    Map<String, String> m = new LinkedHashMap<>();
-    n.properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
-    return m;
+    return np;
   }
 
   private List<Pod> replicas(Doc d, String field, String pointer) throws InvalidManifestException {
@@ -432,28 +443,5 @@ public final class ManifestReader {
     } catch (IllegalArgumentException | ArithmeticException e) {
       throw new InvalidManifestException(d.where() + ": Pod " + name + ": " + e.getMessage());
     }
-  }
-
-  private static ExistingNode existingNode(Node n, List<Pod> pods) {
-    Map<String, Quantity> alloc =
-        n.getStatus() == null
-            ? Map.of()
-            : n.getStatus().getAllocatable() != null
-                ? n.getStatus().getAllocatable()
-                : n.getStatus().getCapacity() == null ? Map.of() : n.getStatus().getCapacity();
-    Map<String, String> labels = new HashMap<>();
-    if (n.getMetadata().getLabels() != null) {
-      labels.putAll(n.getMetadata().getLabels());
-    }
-    labels.putIfAbsent(Labels.HOSTNAME, n.getMetadata().getName());
-    return new ExistingNode(
-        n.getMetadata().getName(),
-        labels,
-        n.getSpec() == null || n.getSpec().getTaints() == null
-            ? List.of()
-            : n.getSpec().getTaints(),
-        quantities(alloc),
-        pods,
-        false);
   }
 }

@@ -1,11 +1,9 @@
 package dev.karpenter.state;
 
-import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues;
 import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues.Operator;
 import dev.karpenter.api.v1.Taint;
-import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Quantities;
 import dev.karpenter.scheduling.Requirement;
@@ -90,21 +88,6 @@ public final class ApiConversions {
   /** The NodePool's limits; a pool without limits is unlimited ({@link Resources#NONE}). */
   public static Resources limits(NodePool pool) {
     return resources(pool.getSpec().limitsOrEmpty());
-  }
-
-  /** The capacity a claim occupies: reported capacity, else the catalog's for its type. */
-  public static Resources capacity(NodeClaim claim, Map<String, InstanceType> types) {
-    if (claim.getStatus() != null
-        && claim.getStatus().getCapacity() != null
-        && !claim.getStatus().getCapacity().isEmpty()) {
-      return resources(claim.getStatus().getCapacity());
-    }
-    String type =
-        claim.getMetadata().getLabels() == null
-            ? null
-            : claim.getMetadata().getLabels().get(dev.karpenter.api.v1.Labels.INSTANCE_TYPE);
-    InstanceType t = type == null ? null : types.get(type);
-    return t == null ? Resources.NONE : t.capacity();
   }
 
   public static String format(String resource, long milli) {

@@ -241,6 +241,16 @@ final class E2E {
   }
 
   /** Polls {@code condition} every 200 ms until it holds; fails naming {@code what}. */
+  /** Keeps observing for a while (a sampling interval or an observation window, never a wait). */
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   static void await(String what, Duration timeout, BooleanSupplier condition) {
     try {
       Awaitility.await(what)
@@ -265,7 +275,7 @@ final class E2E {
     }
     await(
         "the NodeClaims of " + nodePools + " to terminate",
-        Duration.ofSeconds(60),
+        Duration.ofSeconds(180),
         () -> nodePools.stream().allMatch(p -> claims(client, p).isEmpty()));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.testing.CpuBurner;
 import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * End to end on the local control plane (LocalClusterExtension): the operator on the simulated
@@ -27,6 +29,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
 class GpuPlacementIT {
+  // -Dkarpenter.test.cpuBurner=true runs this class with both cores busy (the loaded-machine
+  // audit).
+  @RegisterExtension static final CpuBurner.Extension BURNER = new CpuBurner.Extension(false);
+
   static final String NS = "gpu-placement-it";
   static final List<String> GUIDE_POOLS =
       List.of("gpu-general", "gpu-inference", "gpu-training", "multi-arch", "inferentia");
@@ -101,7 +107,7 @@ class GpuPlacementIT {
           .withName(name)
           .waitUntilCondition(
               p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()),
-              120,
+              240,
               TimeUnit.SECONDS);
     }
     Node gpuNode =

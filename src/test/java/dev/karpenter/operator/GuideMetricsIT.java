@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.metrics.KarpenterMetrics;
+import dev.karpenter.testing.CpuBurner;
 import dev.karpenter.testing.LocalClusterExtension;
 import dev.karpenter.testing.Prometheus;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A real Prometheus scrapes the running operator during a small GPU-guide scenario (one GPU pod on
@@ -41,10 +43,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("prometheus")
 @ExtendWith(LocalClusterExtension.class)
 class GuideMetricsIT {
+  // -Dkarpenter.test.cpuBurner=true runs this class with both cores busy (the loaded-machine
+  // audit).
+  @RegisterExtension static final CpuBurner.Extension BURNER = new CpuBurner.Extension(false);
+
   static final String NS = "e2e-guide-metrics";
   static final Path MONITORING = Path.of("docs/examples/gpu-guide/monitoring");
   static final String NVIDIA_EXPORTER_METRIC = "DCGM_FI_DEV_GPU_UTIL";
-  static final Duration WAIT = Duration.ofSeconds(60);
+  static final Duration WAIT = Duration.ofSeconds(180);
 
   static KubernetesClient client;
   static SimulatedCloudProvider cloud;

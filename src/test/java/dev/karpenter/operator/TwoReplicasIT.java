@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.testing.CpuBurner;
 import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two operator replicas against one cloud (as two pods of the Deployment share one AWS account):
@@ -23,6 +25,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
 class TwoReplicasIT {
+  // -Dkarpenter.test.cpuBurner=true runs this class with both cores busy (the loaded-machine
+  // audit).
+  @RegisterExtension static final CpuBurner.Extension BURNER = new CpuBurner.Extension(false);
+
   static final String NS = "e2e-replicas";
   static final String NP = "e2e-replicas";
 
@@ -38,7 +44,7 @@ class TwoReplicasIT {
     KarpenterOperator second =
         E2E.operator(client, E2E.config("replica-b", "two-replicas-it"), cloud);
     try {
-      E2E.await("a leader", Duration.ofSeconds(30), () -> first.isLeader() || second.isLeader());
+      E2E.await("a leader", Duration.ofSeconds(240), () -> first.isLeader() || second.isLeader());
       client
           .resource(E2E.deployment(NS, "web", 6, "3", Map.of("karpenter.sh/nodepool", NP)))
           .create();
@@ -49,7 +55,7 @@ class TwoReplicasIT {
       KarpenterOperator leader = first.isLeader() ? first : second;
       KarpenterOperator standby = leader == first ? second : first;
       leader.close();
-      E2E.await("the standby to take over", Duration.ofSeconds(40), standby::isLeader);
+      E2E.await("the standby to take over", Duration.ofSeconds(120), standby::isLeader);
       client.apps().deployments().inNamespace(NS).withName("web").scale(9);
       awaitRunning(client, 9);
       assertOneInstancePerClaim(client, cloud, 9);
@@ -67,7 +73,7 @@ class TwoReplicasIT {
   private static void awaitRunning(KubernetesClient client, int n) {
     E2E.await(
         n + " replicas Running",
-        Duration.ofSeconds(90),
+        Duration.ofSeconds(240),
         () -> E2E.pods(client, NS, "web").stream().filter(E2E::running).count() == n);
   }
 

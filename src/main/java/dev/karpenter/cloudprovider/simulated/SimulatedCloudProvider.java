@@ -11,6 +11,7 @@ import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.UnavailableOfferings;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
+import dev.karpenter.cloudprovider.aws.catalog.NodeClassSettings;
 import dev.karpenter.cloudprovider.kubelet.SimulatedKubelet;
 import dev.karpenter.cloudprovider.module.ProviderController;
 import dev.karpenter.cloudprovider.module.ProviderModule;
@@ -21,6 +22,7 @@ import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.NodeClaims;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.time.Clock;
 import java.time.Duration;
@@ -101,6 +103,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   private volatile String createError;
   private final AtomicLong ids = new AtomicLong(System.nanoTime() & 0xffffffL);
   private final AtomicLong launches = new AtomicLong();
+  private volatile SharedIndexInformer<EC2NodeClass> nodeClassInformer;
 
   public SimulatedCloudProvider(
       KubernetesClient client, Catalog catalog, Settings settings, Clock clock) {
@@ -122,6 +125,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   /** Starts the kubelet stand-in that plays kubelet for this cloud's instances. */
   public SimulatedCloudProvider start() {
+    nodeClassInformer = client.resources(EC2NodeClass.class).inform();
     kubelet.start();
     return this;
   }
@@ -337,7 +341,30 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
 
   @Override
   public List<InstanceType> instanceTypes(NodePool nodePool) {
-    return unavailable.apply(catalog.instanceTypes());
+    var ref = nodePool.getSpec().template().spec().nodeClassRef();
+    return unavailable.apply(typesOf(ref == null ? null : nodeClass(ref.name())));
+  }
+
+  private EC2NodeClass nodeClass(String name) {
+    SharedIndexInformer<EC2NodeClass> informer = nodeClassInformer;
+    EC2NodeClass nc = informer == null ? null : informer.getStore().getByKey(name);
+    return nc != null ? nc : client.resources(EC2NodeClass.class).withName(name).get();
+  }
+
+  /** The catalog as the node class sees it: kubelet, root volume and AMI family applied. */
+  private List<InstanceType> typesOf(EC2NodeClass nc) {
+    if (nc == null) {
+      return catalog.instanceTypes();
+    }
+    try {
+      return catalog.instanceTypes(NodeClassSettings.of(nc));
+    } catch (IllegalArgumentException e) {
+      LOG.warn(
+          "EC2NodeClass {}: {}; using the AL2023 defaults",
+          nc.getMetadata().getName(),
+          e.getMessage());
+      return catalog.instanceTypes();
+    }
   }
 
   @Override
@@ -405,5 +432,8 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   @Override
   public void close() {
     kubelet.close();
+    if (nodeClassInformer != null) {
+      nodeClassInformer.close();
+    }
   }
 }

@@ -3,11 +3,13 @@ package dev.karpenter.metrics.controller;
 import dev.karpenter.api.v1.Disruption.ConsolidationPolicy;
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.KarpenterMetrics.Row;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
+import dev.karpenter.state.ClusterSnapshot;
 import dev.karpenter.state.ClusterState;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * Recomputes the gauge families from cluster state: per-node allocatable and requests, per-pod
@@ -30,9 +33,23 @@ public final class MetricsController {
   private final ClusterState state;
   private final KarpenterMetrics metrics;
 
+  private final Function<NodePool, List<InstanceType>> instanceTypes;
+
   public MetricsController(ClusterState state, KarpenterMetrics metrics) {
+    this(state, metrics, p -> List.of());
+  }
+
+  /**
+   * @param instanceTypes each pool's instance types (the cloud provider's), so NodeClaims not yet
+   *     launched count in the usage gauges as they count against limits
+   */
+  public MetricsController(
+      ClusterState state,
+      KarpenterMetrics metrics,
+      Function<NodePool, List<InstanceType>> instanceTypes) {
     this.state = state;
     this.metrics = metrics;
+    this.instanceTypes = instanceTypes;
   }
 
   public void refresh() {
@@ -59,7 +76,6 @@ public final class MetricsController {
     List<Row> allocatable = new ArrayList<>();
     List<Row> podRequests = new ArrayList<>();
     List<Row> daemonRequests = new ArrayList<>();
-    Map<String, Resources> usage = new HashMap<>();
     Map<String, Integer> eligible = new HashMap<>(Map.of("empty", 0, "underutilized", 0));
     for (Node n : nodes) {
       Tags base = nodeTags(n);
@@ -92,11 +108,6 @@ public final class MetricsController {
       }
       String pool = labels(n).get(Labels.NODEPOOL);
       if (pool != null) {
-        Resources cap =
-            n.getStatus() == null
-                ? Resources.NONE
-                : ApiConversions.resources(n.getStatus().getCapacity());
-        usage.merge(pool, cap.plus(Resources.of("nodes", 1000)), Resources::plus);
         NodePool np = pools.get(pool);
         if (np != null && !blocked && n.getMetadata().getDeletionTimestamp() == null) {
           ConsolidationPolicy policy = np.getSpec().disruptionOrDefault().consolidationPolicy();
@@ -115,12 +126,22 @@ public final class MetricsController {
     eligible.forEach((r, v) -> eligibleRows.add(new Row(Tags.of("reason", r), v)));
     metrics.replace("karpenter.voluntary.disruption.eligible.nodes", eligibleRows);
 
+    Map<String, List<InstanceType>> typesByPool = new HashMap<>();
+    for (NodePool p : pools.values()) {
+      try {
+        typesByPool.put(p.getMetadata().getName(), instanceTypes.apply(p));
+      } catch (RuntimeException e) {
+        // Launched claims count without them.
+      }
+    }
+    Map<String, ClusterSnapshot.PoolUsage> usage =
+        ClusterSnapshot.usage(state.nodeClaims(), nodes, typesByPool);
     List<Row> usageRows = new ArrayList<>();
     List<Row> limitRows = new ArrayList<>();
     for (NodePool p : pools.values()) {
       String name = p.getMetadata().getName();
       Resources limits = ApiConversions.limits(p);
-      Resources used = usage.getOrDefault(name, Resources.NONE);
+      Resources used = usage.getOrDefault(name, ClusterSnapshot.PoolUsage.NONE).resources();
       Set<String> keys = new TreeSet<>(limits.milli().keySet());
       keys.addAll(used.milli().keySet());
       keys.addAll(List.of("cpu", "memory", "nodes"));

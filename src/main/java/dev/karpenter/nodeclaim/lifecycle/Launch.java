@@ -96,6 +96,25 @@ public final class Launch {
     r.status().setAllocatable(created.getStatus().getAllocatable());
   }
 
+  /**
+   * The claim as finalization must see it: a claim deleted before its status showed the launch
+   * still names the instance that was launched for it, so that instance is terminated, not leaked.
+   */
+  public NodeClaim withLaunchedInstance(NodeClaim claim) {
+    String uid = claim.getMetadata().getUid();
+    NodeClaim created = uid == null ? null : launched.get(uid);
+    if (created == null
+        || (claim.getStatus() != null && claim.getStatus().getProviderID() != null)) {
+      return claim;
+    }
+    NodeClaim copy = io.fabric8.kubernetes.client.utils.Serialization.clone(claim);
+    if (copy.getStatus() == null) {
+      copy.setStatus(new dev.karpenter.api.v1.NodeClaimStatus());
+    }
+    copy.getStatus().setProviderID(created.getStatus().getProviderID());
+    return copy;
+  }
+
   /** Forgets a claim that is going away. */
   public void forget(NodeClaim claim) {
     if (claim.getMetadata().getUid() != null) {

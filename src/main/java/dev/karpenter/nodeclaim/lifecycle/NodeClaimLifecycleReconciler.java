@@ -206,7 +206,8 @@ public final class NodeClaimLifecycleReconciler
   }
 
   @Override
-  public DeleteControl cleanup(NodeClaim claim, Context<NodeClaim> ctx) {
+  public DeleteControl cleanup(NodeClaim deleted, Context<NodeClaim> ctx) {
+    NodeClaim claim = launch.withLaunchedInstance(deleted);
     Termination.Step step =
         termination.finalize(
             claim, message -> events.normal(claim, NodeClaims.INSTANCE_TERMINATING, message));

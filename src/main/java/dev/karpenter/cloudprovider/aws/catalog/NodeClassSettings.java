@@ -1,5 +1,7 @@
 package dev.karpenter.cloudprovider.aws.catalog;
 
+import dev.karpenter.api.aws.v1.EC2NodeClass;
+import dev.karpenter.api.aws.v1.EC2NodeClassSpec;
 import dev.karpenter.scheduling.Quantities;
 import java.util.Locale;
 import java.util.Map;
@@ -63,6 +65,54 @@ public record NodeClassSettings(
     evictionHard = checkEviction(evictionHard);
     if (rootVolumeSize != null) {
       checkQuantity("blockDeviceMappings.rootVolume.ebs.volumeSize", rootVolumeSize);
+    }
+  }
+
+  /**
+   * The settings of a typed EC2NodeClass: {@code amiFamily}, else the family of an {@code alias}
+   * term; the kubelet block; the root volume ({@code rootVolume: true}, else the first mapping);
+   * {@code instanceStorePolicy}. A null class or spec gives {@link #DEFAULT}. This is the one
+   * reading of a node class, used by the operator's cloud provider and by {@code simulate} alike.
+   *
+   * @throws IllegalArgumentException naming the {@code spec.} field when a value is invalid
+   */
+  public static NodeClassSettings of(EC2NodeClass nodeClass) {
+    EC2NodeClassSpec spec = nodeClass == null ? null : nodeClass.getSpec();
+    if (spec == null) {
+      return DEFAULT;
+    }
+    String family = spec.amiFamily() == null ? null : spec.amiFamily().name();
+    if (family == null && spec.amiSelectorTerms() != null) {
+      for (EC2NodeClassSpec.AmiSelectorTerm term : spec.amiSelectorTerms()) {
+        if (term.alias() != null) {
+          family = term.alias().split("@")[0];
+        }
+      }
+    }
+    String rootVolume = null;
+    if (spec.blockDeviceMappings() != null) {
+      for (EC2NodeClassSpec.BlockDeviceMapping m : spec.blockDeviceMappings()) {
+        if (Boolean.TRUE.equals(m.rootVolume()) || rootVolume == null) {
+          rootVolume = m.ebs() == null ? null : m.ebs().volumeSize();
+        }
+      }
+    }
+    EC2NodeClassSpec.KubeletConfiguration k = spec.kubelet();
+    try {
+      NodeClassSettings s =
+          new NodeClassSettings(
+              family,
+              k == null ? null : k.maxPods(),
+              k == null ? null : k.podsPerCore(),
+              k == null ? null : k.kubeReserved(),
+              k == null ? null : k.systemReserved(),
+              k == null ? null : k.evictionHard(),
+              rootVolume,
+              spec.instanceStorePolicy() == EC2NodeClassSpec.InstanceStorePolicy.RAID0);
+      // The catalog keeps the defaults by identity.
+      return s.equals(DEFAULT) ? DEFAULT : s;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("spec." + e.getMessage(), e);
     }
   }
 
