@@ -25,6 +25,8 @@ class ManifestReaderTest {
       spec:
         template:
           spec:
+            requirements:
+              - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.xlarge]}
             nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: c}
       """;
 
