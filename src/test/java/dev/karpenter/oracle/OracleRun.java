@@ -73,37 +73,59 @@ final class OracleRun {
           w.pools().size(),
           o.plan().nodeClaims().size(),
           o.plan().unschedulable().size(),
-          o.passed() ? "ok" : kinds + " " + o.violations().get(0));
+          o.passed() ? "ok" : kinds + " " + examples(o.violations()));
     }
     double secs = (System.nanoTime() - t0) / 1e9;
     List<String> shrunk = new ArrayList<>();
-    for (Oracle.Outcome f : failures.subList(0, Math.min(shrinkMax, failures.size()))) {
-      Set<String> target = new TreeSet<>();
-      f.violations().forEach(x -> target.add(x.kind()));
-      boolean staticOnly = f.violations().stream().allMatch(Violation::isStatic);
+    // One failing seed per kind, rarest kind first, so every defect class gets a small case.
+    List<String> kindsByRarity = new ArrayList<>(byKind.keySet());
+    kindsByRarity.sort(java.util.Comparator.comparing(byKind::get));
+    Set<Long> done = new java.util.HashSet<>();
+    for (String kind : kindsByRarity) {
+      if (shrunk.size() >= shrinkMax) {
+        break;
+      }
+      Oracle.Outcome f = null;
+      for (Oracle.Outcome o : failures) {
+        if (!done.contains(o.workload().seed())
+            && o.violations().stream().anyMatch(x -> x.kind().equals(kind))) {
+          f = o;
+          break;
+        }
+      }
+      if (f == null) {
+        continue;
+      }
+      done.add(f.workload().seed());
+      boolean staticOnly = Violation.STATIC.contains(kind);
       Shrinker s =
           new Shrinker(
               w -> {
                 Oracle.Outcome o = oracle.run(w, client != null && !staticOnly);
-                return o.violations().stream().anyMatch(x -> target.contains(x.kind()));
+                return o.violations().stream().anyMatch(x -> x.kind().equals(kind));
               },
-              Duration.ofSeconds(staticOnly ? 60 : 180));
+              Duration.ofSeconds(staticOnly ? 60 : 240));
       Workload small = s.shrink(f.workload());
-      Oracle.Outcome again = oracle.run(small, client != null && !staticOnly);
+      Oracle.Outcome again = oracle.run(small, client != null);
       StringBuilder sb = new StringBuilder();
-      sb.append("# shrunk from ")
+      sb.append("# ")
+          .append(kind)
+          .append(": shrunk from ")
           .append(f.workload().pods().size())
-          .append(" pods in ")
+          .append(" pods to ")
+          .append(small.pods().size())
+          .append(" in ")
           .append(s.tries())
           .append(" tries\n# violations:\n");
       again.violations().forEach(x -> sb.append("#   ").append(x).append('\n'));
       sb.append("# plan: ").append(again.plan().nodeClaims()).append('\n');
+      sb.append("# on existing nodes: ").append(again.plan().existingNodes()).append('\n');
       sb.append("# unschedulable: ").append(again.plan().unschedulable()).append('\n');
       sb.append(small.describe());
       String text = sb.toString();
       shrunk.add(text);
-      write(dir.resolve("seed-" + f.workload().seed() + ".txt"), text);
-      out.println("---- shrunk seed " + f.workload().seed() + " ----\n" + text);
+      write(dir.resolve("seed-" + f.workload().seed() + "-" + kind + ".txt"), text);
+      out.println("---- shrunk seed " + f.workload().seed() + " (" + kind + ") ----\n" + text);
     }
     Summary summary = new Summary(seeds, passed, byKind, shrunk);
     String line =
@@ -113,6 +135,16 @@ final class OracleRun {
     out.println(line);
     write(dir.resolve("summary.txt"), line + "\n");
     return summary;
+  }
+
+  /** The first violation of each kind, each cut to 300 characters. */
+  static String examples(List<Violation> violations) {
+    Map<String, String> first = new TreeMap<>();
+    for (Violation v : violations) {
+      String t = v.toString();
+      first.putIfAbsent(v.kind(), t.length() > 300 ? t.substring(0, 300) + "..." : t);
+    }
+    return String.join(" | ", first.values());
   }
 
   private static void mkdirs(Path dir) {
