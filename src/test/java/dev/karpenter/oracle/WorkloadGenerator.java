@@ -228,7 +228,9 @@ final class WorkloadGenerator {
     Requirements req = p.effectiveRequirements();
     List<InstanceType> candidates = new ArrayList<>();
     for (InstanceType t : types) {
-      if (t.capacity().get("cpu") > 16000 || t.capacity().get(GPU) > 4000) {
+      if (t.capacity().get("cpu") < 2000
+          || t.capacity().get("cpu") > 16000
+          || t.capacity().get(GPU) > 4000) {
         continue;
       }
       for (Offering o : t.offerings()) {
@@ -254,7 +256,18 @@ final class WorkloadGenerator {
           }
         }
         int n = r.nextInt(3);
+        // Bound pods only while they fit: the node's real state is never overcommitted.
+        Map<String, Long> used = new java.util.HashMap<>();
+        for (Pod d : bound) {
+          PodMatch.requests(d.getSpec()).forEach((k, x) -> used.merge(k, x, Long::sum));
+        }
         for (int i = 0; i < n; i++) {
+          used.merge("cpu", 500L, Long::sum);
+          used.merge("memory", 1024L * 1024 * 1024 * 1000, Long::sum);
+          used.merge("pods", 1000L, Long::sum);
+          if (PlanChecks.overflow(used, t.allocatable().milli()) != null) {
+            break;
+          }
           bound.add(
               new PodBuilder(
                       pod(tag + "-bound-" + name + "-" + i, "500m", "1Gi", Map.of(), tag + "-old"))
