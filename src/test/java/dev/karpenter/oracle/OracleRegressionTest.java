@@ -205,4 +205,40 @@ class OracleRegressionTest {
     assertEquals(List.of(), o.violations());
     assertTrue(o.plan().unschedulable().containsKey("oracle/app2"));
   }
+
+  /**
+   * Seed 15: a plain pod and a pod with {@code nodeSelector kubernetes.io/arch: arm64} share a
+   * claim whose requirements say arm64 while its options include amd64 types (m7a.medium...): the
+   * joining pod's requirement does not narrow the options.
+   */
+  @Test
+  @Tag("known-defect")
+  void joiningPodsNodeSelectorNarrowsTheClaimsOptions() {
+    SchedulingNodePool general =
+        SchedulingNodePool.of(
+            "general",
+            50,
+            Requirements.of(
+                req(Labels.INSTANCE_CATEGORY, "In", "r", "m", "c"),
+                req(Labels.INSTANCE_GENERATION, "Gt", "4"),
+                req(Labels.CAPACITY_TYPE, "In", "spot", "on-demand"),
+                req(Labels.ARCH, "In", "amd64", "arm64")),
+            CATALOG.instanceTypes());
+    Pod plain =
+        new PodBuilder(pod("app1", "500m", "1Gi"))
+            .editSpec()
+            .addNewToleration()
+            .withOperator("Exists")
+            .endToleration()
+            .endSpec()
+            .build();
+    Pod arm =
+        new PodBuilder(pod("app4", "250m", "512Mi"))
+            .editSpec()
+            .addToNodeSelector(Labels.ARCH, "arm64")
+            .endSpec()
+            .build();
+    Oracle.Outcome o = run(List.of(general), List.of(plain, arm));
+    assertEquals(List.of(), o.violations());
+  }
 }
