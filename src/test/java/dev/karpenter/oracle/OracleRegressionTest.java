@@ -241,4 +241,47 @@ class OracleRegressionTest {
     Oracle.Outcome o = run(List.of(general), List.of(plain, arm));
     assertEquals(List.of(), o.violations());
   }
+
+  /**
+   * Seed 347: {@code limits: {cpu: 64, nodes: 3}} with 16 vCPU in use, two pods with the same host
+   * port. The first gets a 1-vCPU claim whose largest option is far below the 48 vCPU left, yet the
+   * second is refused for "limit cpu=64 would be exceeded"; kube-scheduler binds it to a c6g.medium
+   * of that pool.
+   */
+  @Test
+  @Tag("known-defect")
+  void limitsLeaveRoomForASecondSmallNode() {
+    SchedulingNodePool general =
+        SchedulingNodePool.of(
+                "general",
+                80,
+                Requirements.of(
+                    req(Labels.INSTANCE_CATEGORY, "In", "r", "c", "m"),
+                    req(Labels.INSTANCE_GENERATION, "Gt", "4"),
+                    req(Labels.CAPACITY_TYPE, "In", "on-demand", "spot"),
+                    req(Labels.ARCH, "In", "arm64", "amd64"),
+                    req(Labels.ZONE, "In", "us-east-1a", "us-east-1c")),
+                CATALOG.instanceTypes())
+            .withLimits(dev.karpenter.scheduling.Resources.parse(Map.of("cpu", "64", "nodes", "3")))
+            .withUsage(
+                dev.karpenter.scheduling.Resources.parse(
+                    Map.of("cpu", "16", "memory", "121241Mi")));
+    List<Pod> pods = new java.util.ArrayList<>();
+    for (String name : List.of("app5-1", "app5-2")) {
+      pods.add(
+          new PodBuilder(pod(name, "500m", "1Gi"))
+              .editSpec()
+              .editFirstContainer()
+              .addNewPort()
+              .withContainerPort(8080)
+              .withHostPort(8080)
+              .endPort()
+              .endContainer()
+              .endSpec()
+              .build());
+    }
+    Oracle.Outcome o = run(List.of(general), pods);
+    assertEquals(Map.of(), o.plan().unschedulable());
+    assertEquals(List.of(), o.violations());
+  }
 }
