@@ -11,6 +11,7 @@ cd "$here/.."
 seeds=${1:-1000}
 first=${2:-1}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+rm -f target/oracle/summary.txt  # a stale summary must not pass for this run's
 ./mvnw -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=OracleIT \
   -Dspotless.check.skip=true -Doracle.seeds="$seeds" -Doracle.firstSeed="$first" \
   -Doracle.shrink="${ORACLE_SHRINK:-5}" -Doracle.improveMs="${ORACLE_IMPROVEMS:-200}" \
