@@ -38,15 +38,15 @@ class ChartReadmeTest {
     int b = text.indexOf(BEGIN);
     int e = text.indexOf(END);
     assertTrue(b >= 0 && e > b, readme + " lacks the markers " + BEGIN + " ... " + END);
-    String expected = text.substring(0, b + BEGIN.length()) + "\n" + table + "\n" + text.substring(e);
+    String expected =
+        text.substring(0, b + BEGIN.length()) + "\n" + table + "\n" + text.substring(e);
     if (Boolean.getBoolean("chart.readme.update")) {
       Files.writeString(readme, expected);
     }
     assertEquals(
         expected,
         text,
-        readme
-            + " is stale: ./mvnw -B -q test -Dtest=ChartReadmeTest -Dchart.readme.update=true");
+        readme + " is stale: ./mvnw -B -q test -Dtest=ChartReadmeTest -Dchart.readme.update=true");
   }
 
   static void walk(String prefix, JsonNode node, JsonNode values, List<String> rows) {
@@ -64,7 +64,10 @@ class ChartReadmeTest {
       if (key.equals("global")) {
         continue;
       }
-      String type = s.path("type").isArray() ? s.path("type").toString().replace("\"", "") : s.path("type").asText();
+      String type =
+          s.path("type").isArray()
+              ? s.path("type").toString().replace("\"", "")
+              : s.path("type").asText();
       String def = v == null ? "" : v.isTextual() ? "\"" + v.asText() + "\"" : v.toString();
       if (def.length() > 60) {
         def = "see values.yaml";
