@@ -145,6 +145,13 @@ up() {
     log "cluster already running ($state)"
     echo "export KUBECONFIG=$state/kubeconfig"; return
   fi
+  if [ "${WITH_KUBELET:-0}" = 1 ] && WITH_KUBELET=0 running; then
+    # A running control plane (maybe in use) gets the node added instead of a restart.
+    ensure_binaries
+    "$here/kubelet.sh" down "$state" >/dev/null 2>&1 || true
+    "$here/kubelet.sh" up "$state" "$KUBECTL"
+    echo "export KUBECONFIG=$state/kubeconfig"; return
+  fi
   stop_all
   ensure_binaries
   mkdir -p "$state/pids" "$state/ports" "$state/logs"
