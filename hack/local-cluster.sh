@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
-# No kubelet: Node objects are plain API objects; the scheduler binds pods to them, pods never run.
+# No kubelet by default: Node objects are plain API objects; the scheduler binds pods to them, pods never run.
 #   hack/local-cluster.sh up      provision binaries if needed, start, wait until ready;
 #                                 the last stdout line is `export KUBECONFIG=<absolute path>`
-#   hack/local-cluster.sh down    stop exactly the processes `up` started (PID files), wipe etcd data
+#   hack/local-cluster.sh up --with-kubelet
+#                                 also a real node: Debian's containerd + runc and kubelet (hack/kubelet.sh),
+#                                 registered as Node karpenter-local-kubelet (tainted CriticalAddonsOnly, so only
+#                                 pods that tolerate it, like the chart's controller, run there)
+#   hack/local-cluster.sh down    stop exactly the processes `up` started (PID files), wipe etcd data (and the
+#                                 node's pods, mounts, network namespace, bridge and NAT rule)
 #   hack/local-cluster.sh status  per-component state; exit 0 only when everything runs and the API is ready
 # Env: KARPENTER_CLUSTER_DIR (state: pids, certs, kubeconfig, logs; default $KARPENTER_CACHE/cluster),
 #      KARPENTER_NO_PROVISION=1 (fail instead of building/installing missing binaries),
@@ -16,6 +21,8 @@ mkdir -p "${KARPENTER_CLUSTER_DIR:-$CACHE/cluster}"
 state=$(cd "${KARPENTER_CLUSTER_DIR:-$CACHE/cluster}" && pwd)
 pki=$state/pki
 components=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+# The node's processes are part of the cluster when `up --with-kubelet` started them (or asks for them).
+with_kubelet() { [ -f "$state/pids/kubelet.pid" ] || [ -f "$state/pids/containerd.pid" ] || [ "${WITH_KUBELET:-0}" = 1 ]; }
 
 pid_of() { cat "$state/pids/$1.pid" 2>/dev/null || true; }
 # Every command line we start contains the state directory, so a reused pid never matches.
@@ -30,11 +37,13 @@ api_ready() {
 
 running() {
   for c in "${components[@]}"; do alive "$c" || return 1; done
+  if [ "${WITH_KUBELET:-0}" = 1 ]; then "$here/kubelet.sh" running "$state" || return 1; fi
   api_ready
 }
 
 stop_all() {
   local i c pid
+  if with_kubelet; then "$here/kubelet.sh" down "$state" || log "warning: kubelet clean-up reported errors"; fi
   for (( i=${#components[@]}-1; i>=0; i-- )); do
     c=${components[$i]}; pid=$(pid_of "$c")
     if alive "$c"; then
@@ -136,6 +145,13 @@ up() {
     log "cluster already running ($state)"
     echo "export KUBECONFIG=$state/kubeconfig"; return
   fi
+  if [ "${WITH_KUBELET:-0}" = 1 ] && WITH_KUBELET=0 running; then
+    # A running control plane (maybe in use) gets the node added instead of a restart.
+    ensure_binaries
+    "$here/kubelet.sh" down "$state" >/dev/null 2>&1 || true
+    "$here/kubelet.sh" up "$state" "$KUBECTL"
+    echo "export KUBECONFIG=$state/kubeconfig"; return
+  fi
   stop_all
   ensure_binaries
   mkdir -p "$state/pids" "$state/ports" "$state/logs"
@@ -156,7 +172,9 @@ up() {
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 --authorization-mode Node,RBAC --allow-privileged=true --profiling=false
+    --service-cluster-ip-range 10.0.0.0/24 --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
+    --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" --kubelet-preferred-address-types InternalIP,Hostname \
+    ${KARPENTER_APISERVER_EXTRA_FLAGS:-}
   wait_for kube-apiserver "/readyz" api_ready
   write_kubeconfig
 
@@ -179,6 +197,7 @@ up() {
   # Pods are only admitted once the service-account controller has created the namespace's default account.
   wait_for kube-controller-manager "default service account" \
     "$KUBECTL" --kubeconfig "$kc" get serviceaccount default -n default -o name >/dev/null 2>&1
+  if [ "${WITH_KUBELET:-0}" = 1 ]; then "$here/kubelet.sh" up "$state" "$KUBECTL"; fi
   log "cluster up in $(( $(date +%s) - t0 )) s: $("$KUBECTL" --kubeconfig "$kc" version 2>/dev/null | grep -i server || true) ($state)"
   echo "export KUBECONFIG=$kc"
 }
@@ -188,14 +207,17 @@ status() {
   for c in "${components[@]}"; do
     if alive "$c"; then echo "$c: running (pid $(pid_of "$c"), port $(port_of "$c"))"; else echo "$c: stopped"; ok=1; fi
   done
+  if with_kubelet; then "$here/kubelet.sh" status "$state" || ok=1; fi
   if api_ready; then echo "api: ready (export KUBECONFIG=$state/kubeconfig)"; else echo "api: not ready"; ok=1; fi
   return $ok
 }
 
 exec 9>"$state/.lock"
 case ${1:-} in
-  up) flock 9; up ;;
+  up)
+    case ${2:-} in --with-kubelet) WITH_KUBELET=1 ;; "") ;; *) echo "usage: $0 up [--with-kubelet]" >&2; exit 2 ;; esac
+    flock 9; up ;;
   down) flock 9; stop_all ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--with-kubelet]|down|status" >&2; exit 2 ;;
 esac

@@ -5,13 +5,15 @@
 #   prometheus  Prometheus 2.42 (Debian)
 #   moto        moto[server] in a project-local virtualenv (PyPI)
 #   stress      stress-ng (Debian), the CPU burner of the under-load tests (they fall back to busy loops)
+#   kubelet     kubelet (Go module proxy, same wrapper module as k8s) + Debian containerd, runc, CNI plugins, iptables
+#               for `hack/local-cluster.sh up --with-kubelet` (hack/provision-kubelet.sh)
 # Usage: hack/provision.sh [part...]   (no argument: all parts). Idempotent; safe to run concurrently.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(k8s tools prometheus moto stress)
+[ ${#parts[@]} -gt 0 ] || parts=(k8s tools prometheus moto stress kubelet)
 
 # Fail fast, listing everything that is missing, before any long build starts.
 missing=()
@@ -41,6 +43,13 @@ for part in "${parts[@]}"; do
       if [ -z "${KARPENTER_PROMETHEUS:-}" ] && ! command -v prometheus >/dev/null && ! can_apt; then
         missing+=("prometheus: install Debian prometheus (needs apt-get as root or passwordless sudo), or set KARPENTER_PROMETHEUS")
       fi ;;
+    kubelet)
+      if [ ! -x "$(k8s_bin_dir)/kubelet" ] && [ -z "${KARPENTER_KUBELET:-}" ]; then
+        need go "builds kubelet from the Go module proxy, or set KARPENTER_KUBELET to a v${K8S_VERSION:-$DEFAULT_K8S_VERSION} kubelet"
+      fi
+      if ! command -v containerd >/dev/null && ! can_apt; then
+        missing+=("containerd, runc, containernetworking-plugins: Debian packages (needs apt-get as root or passwordless sudo)")
+      fi ;;
     moto)
       if [ -z "${KARPENTER_MOTO_SERVER:-}" ] && [ ! -f "$(moto_venv)/.complete" ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null && ! can_apt; then
         missing+=("python3 venv/pip: creates moto's virtualenv (Debian: python3-venv), or set KARPENTER_MOTO_SERVER to a moto_server $MOTO_VERSION")
@@ -63,7 +72,8 @@ for part in "${parts[@]}"; do
       if ! command -v stress-ng >/dev/null; then
         if can_apt; then apt_install stress-ng; else log "stress-ng not installable: the CPU burner uses busy-loop processes"; fi
       fi ;;
-    *) die "unknown part '$part' (expected: k8s tools prometheus moto stress)" ;;
+    kubelet) "$here/provision-kubelet.sh" ;;
+    *) die "unknown part '$part' (expected: k8s tools prometheus moto stress kubelet)" ;;
   esac
   log "$part ready ($(( $(date +%s) - start )) s)"
 done

@@ -1,6 +1,7 @@
 package dev.karpenter.cli;
 
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.operator.HttpEndpoints;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
 import io.fabric8.kubernetes.client.Config;
@@ -11,8 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,6 +29,8 @@ import picocli.CommandLine.Option;
         "Run the operator against the cluster of the kubeconfig (or in-cluster config) with the"
             + " chosen cloud.")
 public final class ControllerCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerCommand.class);
+
   @Option(
       names = "--kubeconfig",
       description = "kubeconfig file (default: $KUBECONFIG, ~/.kube/config or in-cluster)")
@@ -37,20 +44,49 @@ public final class ControllerCommand implements Callable<Integer> {
 
   @Option(
       names = "--metrics-port",
-      defaultValue = "8080",
-      description = "port of /metrics, /healthz, /readyz (default ${DEFAULT-VALUE})")
+      defaultValue = "${env:METRICS_PORT:-8080}",
+      description = "port of /metrics, /healthz, /readyz (env METRICS_PORT, default 8080)")
   int metricsPort;
 
   @Option(
+      names = "--health-probe-port",
+      defaultValue = "${env:HEALTH_PROBE_PORT:-8081}",
+      description =
+          "port of /healthz and /readyz alone, for the kubelet's probes; -1 disables (env"
+              + " HEALTH_PROBE_PORT, default 8081)")
+  int healthProbePort;
+
+  @Option(
+      names = "--cluster-name",
+      defaultValue = "${env:CLUSTER_NAME:-}",
+      description = "name of the cluster the nodes join (env CLUSTER_NAME)")
+  String clusterName;
+
+  @Option(
+      names = "--interruption-queue",
+      defaultValue = "${env:INTERRUPTION_QUEUE:-}",
+      description = "SQS queue with interruption events; empty disables (env INTERRUPTION_QUEUE)")
+  String interruptionQueue;
+
+  @Option(
+      names = "--feature-gates",
+      defaultValue = "${env:FEATURE_GATES:-}",
+      description =
+          "comma-separated Gate=true|false (env FEATURE_GATES); known gates: NodeRepair,"
+              + " NodeOverlay, ReservedCapacity, SpotToSpotConsolidation, StaticCapacity,"
+              + " CapacityBuffer")
+  String featureGates;
+
+  @Option(
       names = "--batch-idle-duration",
-      defaultValue = "1s",
-      description = "provisioning batch idle window (default ${DEFAULT-VALUE})")
+      defaultValue = "${env:BATCH_IDLE_DURATION:-1s}",
+      description = "provisioning batch idle window (env BATCH_IDLE_DURATION, default 1s)")
   String batchIdle;
 
   @Option(
       names = "--batch-max-duration",
-      defaultValue = "10s",
-      description = "provisioning batch maximum window (default ${DEFAULT-VALUE})")
+      defaultValue = "${env:BATCH_MAX_DURATION:-10s}",
+      description = "provisioning batch maximum window (env BATCH_MAX_DURATION, default 10s)")
   String batchMax;
 
   @Option(
@@ -73,8 +109,10 @@ public final class ControllerCommand implements Callable<Integer> {
 
   @Option(
       names = "--leader-election-namespace",
-      defaultValue = "kube-system",
-      description = "namespace of the leader Lease (default ${DEFAULT-VALUE})")
+      defaultValue = "${env:SYSTEM_NAMESPACE:-kube-system}",
+      description =
+          "namespace of the leader Lease (env SYSTEM_NAMESPACE, the pod's namespace in the chart;"
+              + " default kube-system)")
   String leaseNamespace;
 
   @Override
@@ -86,15 +124,63 @@ public final class ControllerCommand implements Callable<Integer> {
     OperatorConfig config =
         config(metricsPort, batchIdle, batchMax, bootDelay, devicePluginDelay, region)
             .withLease(leaseNamespace, "karpenter-leader-election");
+    Map<String, Boolean> gates = featureGates(featureGates);
     KubernetesClient client = client(kubeconfig);
+    AtomicBoolean started = new AtomicBoolean();
     try (client;
-        KarpenterOperator op = KarpenterOperator.simulated(client, config, Clock.systemUTC())) {
+        KarpenterOperator op = KarpenterOperator.simulated(client, config, Clock.systemUTC());
+        HttpEndpoints health =
+            healthProbePort < 0
+                ? null
+                : HttpEndpoints.health(
+                    healthProbePort, () -> started.get() && op.state().synced())) {
+      LOG.info(
+          "controller for cluster '{}' ({} cloud, feature gates {}, interruption queue {})",
+          clusterName,
+          cloud,
+          gates,
+          interruptionQueue.isEmpty() ? "off" : interruptionQueue);
       op.start();
+      started.set(true);
       CountDownLatch stop = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
       stop.await();
     }
     return 0;
+  }
+
+  /**
+   * Upstream's gates; the ones without behaviour here are accepted so a chart value never breaks.
+   */
+  static final java.util.List<String> FEATURE_GATES =
+      java.util.List.of(
+          "NodeRepair",
+          "NodeOverlay",
+          "ReservedCapacity",
+          "SpotToSpotConsolidation",
+          "StaticCapacity",
+          "CapacityBuffer");
+
+  /** Parses {@code Gate=true,Other=false}; an unknown gate or value is a user error. */
+  static Map<String, Boolean> featureGates(String text) {
+    Map<String, Boolean> gates = new java.util.TreeMap<>();
+    for (String part : text.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
+      String[] kv = part.trim().split("=", 2);
+      if (!FEATURE_GATES.contains(kv[0])
+          || kv.length != 2
+          || !(kv[1].equals("true") || kv[1].equals("false"))) {
+        throw new CliErrors.UserException(
+            "--feature-gates: '"
+                + part.trim()
+                + "' is not Gate=true|false with a gate of "
+                + FEATURE_GATES);
+      }
+      gates.put(kv[0], Boolean.parseBoolean(kv[1]));
+    }
+    return gates;
   }
 
   static OperatorConfig config(

@@ -16,10 +16,25 @@ public final class HttpEndpoints implements AutoCloseable {
 
   public HttpEndpoints(int port, KarpenterMetrics metrics, BooleanSupplier ready)
       throws IOException {
+    this(port, metrics, ready, "metrics-http");
+  }
+
+  /**
+   * Only /healthz and /readyz, for the kubelet's probes on their own port (the chart's {@code
+   * controller.healthProbe.port}), so a slow scrape never fails a probe.
+   */
+  public static HttpEndpoints health(int port, BooleanSupplier ready) throws IOException {
+    return new HttpEndpoints(port, null, ready, "health-http");
+  }
+
+  private HttpEndpoints(int port, KarpenterMetrics metrics, BooleanSupplier ready, String thread)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(port), 0);
-    server.createContext(
-        "/metrics",
-        ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+    if (metrics != null) {
+      server.createContext(
+          "/metrics",
+          ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape()));
+    }
     server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok"));
     server.createContext(
         "/readyz",
@@ -31,7 +46,7 @@ public final class HttpEndpoints implements AutoCloseable {
         Executors.newFixedThreadPool(
             2,
             r -> {
-              Thread t = new Thread(r, "metrics-http");
+              Thread t = new Thread(r, thread);
               t.setDaemon(true);
               return t;
             }));

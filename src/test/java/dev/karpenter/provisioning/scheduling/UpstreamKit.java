@@ -4,6 +4,7 @@ import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
+import dev.karpenter.testing.Fixtures;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.Toleration;

@@ -1,0 +1,3 @@
+module karpenter-java.local/pause
+
+go 1.22
