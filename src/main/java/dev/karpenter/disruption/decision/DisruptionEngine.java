@@ -261,14 +261,14 @@ public final class DisruptionEngine {
 
   /** Why a candidate that no method took would not be taken by consolidation, or null. */
   private static String standing(Node c) {
-    if (c.drift == null && c.notConsolidatable != null) {
-      return c.notConsolidatable;
-    }
     if (c.podBlocker != null) {
       return c.podBlocker;
     }
-    if (c.workloadBlocker != null && c.drift == null) {
+    if (c.drift == null && c.workloadBlocker != null) {
       return c.workloadBlocker;
+    }
+    if (c.drift == null) {
+      return c.notConsolidatable;
     }
     return null;
   }
