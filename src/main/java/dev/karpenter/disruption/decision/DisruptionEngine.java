@@ -13,6 +13,7 @@ import dev.karpenter.provisioning.scheduling.NodeClaimPlan;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
 import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
+import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -81,6 +82,7 @@ public final class DisruptionEngine {
     boolean consolidatable;
     String notConsolidatable;
     double disruptionCost;
+    Resources requests = Resources.NONE;
 
     Node(DisruptionNode n, DisruptionPool pool) {
       this.n = n;
@@ -135,6 +137,7 @@ public final class DisruptionEngine {
     Map<String, Integer> disrupting = new HashMap<>();
     List<Node> candidates = new ArrayList<>();
     Set<String> gone = new HashSet<>();
+    Map<String, String> hashes = new HashMap<>();
 
     for (DisruptionNode n : input.nodes()) {
       if (!n.managed()) {
@@ -172,7 +175,14 @@ public final class DisruptionEngine {
         blocked.put(n.name(), blocked(n, "node has " + PodBlockers.DO_NOT_DISRUPT + "=true"));
         continue;
       }
-      candidates.add(evaluate(n, pool, blockers, now, expire));
+      candidates.add(
+          evaluate(
+              n,
+              pool,
+              hashes.computeIfAbsent(pool.name(), k -> NodePoolHash.of(pool.nodePool())),
+              blockers,
+              now,
+              expire));
     }
 
     Allowance allowance = new Allowance();
@@ -204,13 +214,24 @@ public final class DisruptionEngine {
       }
     }
 
-    Map<String, ExistingNode> existing = new LinkedHashMap<>();
+    boolean compact = true;
     for (DisruptionNode n : input.nodes()) {
-      if (!gone.contains(n.name())) {
-        existing.put(n.name(), existingNode(n));
+      for (Pod p : n.pods()) {
+        compact &= !interPod(p);
       }
     }
-    Context ctx = new Context(input, existing, pools, candidates);
+    Map<String, ExistingNode> existing = new LinkedHashMap<>();
+    Map<String, Resources> free = new HashMap<>();
+    Resources freeTotal = Resources.NONE;
+    for (DisruptionNode n : input.nodes()) {
+      if (!gone.contains(n.name())) {
+        existing.put(n.name(), existingNode(n, compact));
+        Resources f = free(n);
+        free.put(n.name(), f);
+        freeTotal = freeTotal.plus(f);
+      }
+    }
+    Context ctx = new Context(input, existing, pools, candidates, new HashMap<>(), free, freeTotal);
     Decision acted = emptiness(ctx, allowance, blocked);
     Method method = Method.Emptiness;
     if (acted == null) {
@@ -276,6 +297,7 @@ public final class DisruptionEngine {
   private Node evaluate(
       DisruptionNode n,
       DisruptionPool pool,
+      String poolHash,
       PodBlockers blockers,
       Instant now,
       Optional<Duration> expire) {
@@ -295,6 +317,9 @@ public final class DisruptionEngine {
         continue;
       }
       c.reschedulable.add(p);
+      if (p.getSpec() != null) {
+        c.requests = c.requests.plus(Pods.requests(p.getSpec()));
+      }
       cost += evictionCost(p);
       if (c.podBlocker == null) {
         c.podBlocker = blockers.blocker(p, now);
@@ -309,7 +334,7 @@ public final class DisruptionEngine {
       lifetime = Math.clamp(left.toMillis() / (double) expire.get().toMillis(), 0.0, 1.0);
     }
     c.disruptionCost = cost * lifetime;
-    c.drift = drift(n, pool);
+    c.drift = drift(n, pool, poolHash);
 
     var d = np.getSpec().disruptionOrDefault();
     ConsolidationPolicy policy =
@@ -356,14 +381,17 @@ public final class DisruptionEngine {
 
   /** Why the NodeClaim no longer matches its NodePool, or null. */
   static String drift(DisruptionNode n, DisruptionPool pool) {
-    NodePool np = pool.nodePool();
+    return drift(n, pool, NodePoolHash.of(pool.nodePool()));
+  }
+
+  static String drift(DisruptionNode n, DisruptionPool pool, String poolHash) {
     if (n.nodePoolHash() != null
         && NodePoolHash.VERSION.equals(n.nodePoolHashVersion())
-        && !n.nodePoolHash().equals(NodePoolHash.of(np))) {
+        && !n.nodePoolHash().equals(poolHash)) {
       return "NodePoolDrifted: the NodePool's template changed (hash "
           + n.nodePoolHash()
           + " -> "
-          + NodePoolHash.of(np)
+          + poolHash
           + ")";
     }
     SchedulingNodePool s = pool.scheduling();
@@ -393,10 +421,86 @@ public final class DisruptionEngine {
     return null;
   }
 
-  private static ExistingNode existingNode(DisruptionNode n) {
+  /** Does the pod take part in pod (anti-)affinity or topology spread? */
+  private static boolean interPod(Pod p) {
+    var spec = p.getSpec();
+    if (spec == null) {
+      return false;
+    }
+    var a = spec.getAffinity();
+    return (a != null && (a.getPodAffinity() != null || a.getPodAntiAffinity() != null))
+        || (spec.getTopologySpreadConstraints() != null
+            && !spec.getTopologySpreadConstraints().isEmpty());
+  }
+
+  /**
+   * The node as the scheduler sees it. When no pod in the cluster uses pod (anti-)affinity or
+   * topology spread, its bound pods only matter as used capacity (and host ports), so they are
+   * folded into the allocatable once here instead of in each of the pass's many simulations.
+   */
+  private static ExistingNode existingNode(DisruptionNode n, boolean compact) {
     Map<String, String> labels = new HashMap<>(n.labels());
     labels.putIfAbsent(Labels.HOSTNAME, n.name());
-    return new ExistingNode(n.name(), labels, n.taints(), n.allocatable(), n.pods(), false);
+    if (!compact) {
+      return new ExistingNode(n.name(), labels, n.taints(), n.allocatable(), n.pods(), false);
+    }
+    Resources free = n.allocatable();
+    List<Pod> kept = new ArrayList<>();
+    for (Pod p : n.pods()) {
+      if (p.getSpec() == null) {
+        continue;
+      }
+      if (!Pods.hostPorts(p.getSpec()).isEmpty()) {
+        kept.add(p);
+      } else if (!terminal(p)) {
+        free = free.minus(Pods.requests(p.getSpec()));
+      }
+    }
+    return new ExistingNode(n.name(), labels, n.taints(), free, kept, false);
+  }
+
+  /** Allocatable minus what its non-terminal pods request (may be negative if overcommitted). */
+  private static Resources free(DisruptionNode n) {
+    Resources f = n.allocatable();
+    for (Pod p : n.pods()) {
+      if (p.getSpec() != null && !terminal(p)) {
+        f = f.minus(Pods.requests(p.getSpec()));
+      }
+    }
+    return f;
+  }
+
+  /**
+   * A necessary condition, checked before asking the scheduler: for every resource, what the pods
+   * request fits in the free capacity left on the other nodes plus the largest type one new node
+   * could be. Rejects hopeless candidate sets (the large prefixes of multi-node consolidation)
+   * without a simulation.
+   */
+  private static boolean mayFit(Context ctx, List<Node> nodes, List<SchedulingNodePool> pools) {
+    Resources need = Resources.NONE;
+    Resources avail = ctx.freeTotal();
+    for (Node c : nodes) {
+      need = need.plus(c.requests);
+      avail = avail.minus(ctx.free().getOrDefault(c.name(), Resources.NONE));
+    }
+    Map<String, Long> biggest = new HashMap<>();
+    for (SchedulingNodePool p : pools) {
+      for (InstanceType t : p.instanceTypes()) {
+        t.allocatable().milli().forEach((k, v) -> biggest.merge(k, v, Math::max));
+      }
+    }
+    for (Map.Entry<String, Long> e : need.milli().entrySet()) {
+      long have = Math.max(0, avail.get(e.getKey())) + biggest.getOrDefault(e.getKey(), 0L);
+      if (e.getValue() > have) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean terminal(Pod p) {
+    String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
+    return "Succeeded".equals(phase) || "Failed".equals(phase);
   }
 
   /** The pass's shared, read-only view. */
@@ -404,7 +508,10 @@ public final class DisruptionEngine {
       DisruptionInput input,
       Map<String, ExistingNode> existing,
       Map<String, DisruptionPool> pools,
-      List<Node> candidates) {}
+      List<Node> candidates,
+      Map<String, List<InstanceType>> cheaper,
+      Map<String, Resources> free,
+      Resources freeTotal) {}
 
   private Decision emptiness(Context ctx, Allowance allowance, Map<String, Blocked> blocked) {
     List<Node> empty = new ArrayList<>();
@@ -613,6 +720,28 @@ public final class DisruptionEngine {
     return n;
   }
 
+  /**
+   * The pool's types with an available offering strictly cheaper than {@code ceiling}: the only
+   * ones a consolidation replacement may launch. Memoised per pass.
+   */
+  private static List<InstanceType> cheaperThan(Context ctx, DisruptionPool p, double ceiling) {
+    return ctx.cheaper()
+        .computeIfAbsent(
+            p.name() + "@" + ceiling,
+            k -> {
+              List<InstanceType> out = new ArrayList<>();
+              for (InstanceType t : p.scheduling().instanceTypes()) {
+                for (Offering o : t.offerings()) {
+                  if (o.available() && o.price() < ceiling) {
+                    out.add(t);
+                    break;
+                  }
+                }
+              }
+              return out;
+            });
+  }
+
   private record Outcome(List<Decision.Replacement> replacements, String failure) {
     double replacementPrice() {
       double p = 0;
@@ -646,7 +775,17 @@ public final class DisruptionEngine {
         continue;
       }
       Resources f = freed.get(p.name());
-      pools.add(f == null ? s : s.withUsage(s.usage().minus(f)));
+      if (f != null) {
+        s = s.withUsage(s.usage().minus(f));
+      }
+      if (ceiling != Double.MAX_VALUE) {
+        s = s.withInstanceTypes(cheaperThan(ctx, p, ceiling));
+      }
+      pools.add(s);
+    }
+    if (!mayFit(ctx, nodes, pools)) {
+      return new Outcome(
+          List.of(), "the pods request more than the other nodes have free plus one new node");
     }
     SchedulingInput in =
         new SchedulingInput(
