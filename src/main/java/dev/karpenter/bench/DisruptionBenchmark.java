@@ -57,6 +57,7 @@ public final class DisruptionBenchmark {
       int candidatesConsidered,
       int decisions,
       long heapMiB,
+      double cpuSeconds,
       DisruptionPlan plan) {
     public String json() {
       return String.format(
@@ -271,9 +272,12 @@ public final class DisruptionBenchmark {
         heap.add(p);
       }
     }
+    var threads = ManagementFactory.getThreadMXBean();
+    long cpu0 = threads.getCurrentThreadCpuTime();
     long start = System.nanoTime();
     DisruptionPlan plan = engine.plan(in);
     double seconds = (System.nanoTime() - start) / 1e9;
+    double cpuSeconds = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
     long peak = 0;
     for (MemoryPoolMXBean p : heap) {
       peak += p.getPeakUsage().getUsed();
@@ -285,6 +289,7 @@ public final class DisruptionBenchmark {
         plan.candidatesConsidered(),
         plan.decisions().size(),
         peak >> 20,
+        cpuSeconds,
         plan);
   }
 }

@@ -50,12 +50,14 @@ public final class DisruptionBenchCommand implements Runnable {
     if (!output.equals("json")) {
       out.printf(
           Locale.ROOT,
-          "%d nodes, %d pods: %d candidates considered, %d decisions in %.3f s, peak heap %d MiB%n",
+          "%d nodes, %d pods: %d candidates considered, %d decisions in %.3f s (%.3f s CPU),"
+              + " peak heap %d MiB%n",
           r.nodes(),
           r.pods(),
           r.candidatesConsidered(),
           r.decisions(),
           r.seconds(),
+          r.cpuSeconds(),
           r.heapMiB());
       for (Decision d : r.plan().decisions()) {
         out.printf(
