@@ -451,6 +451,50 @@ class DisruptionEngineTest {
     assertThat(blocked(p).get("pinned")).contains("node has karpenter.sh/do-not-disrupt");
   }
 
+  @Test
+  void podAntiAffinityKeepsAPodOffTheNodeOfItsPeerSoConsolidationMustReplace() {
+    DisruptionPool sized =
+        pool(
+            "sized",
+            """
+            consolidationPolicy: WhenEmptyOrUnderutilized
+            consolidateAfter: 0s
+            budgets: [{nodes: "100%"}]
+            """,
+            """
+            - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.large, m5.2xlarge]}
+            - {key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}""");
+    Pod a = antiAffine(pod("zk-0", "500m", "512Mi"));
+    Pod b = antiAffine(pod("zk-1", "500m", "512Mi"));
+    N big = new N("big", sized).type("m5.2xlarge", Labels.ON_DEMAND).pods(a);
+    N small = new N("small", sized).type("m5.large", Labels.ON_DEMAND).pods(b);
+    DisruptionPlan p = plan(NOW, input(List.of(sized), List.of(), big.build(), small.build()));
+    // Without the anti-affinity, zk-0 would simply move to "small" and "big" would be deleted.
+    // With it, zk-0 cannot share a node with zk-1: "big" is replaced by a cheaper m5.large.
+    Decision d = p.decisions().get(0);
+    assertThat(d.nodes()).containsExactly("big");
+    assertThat(d.replacements())
+        .singleElement()
+        .satisfies(r -> assertThat(r.instanceType()).isEqualTo("m5.large"));
+  }
+
+  static Pod antiAffine(Pod p) {
+    return new io.fabric8.kubernetes.api.model.PodBuilder(p)
+        .editSpec()
+        .withNewAffinity()
+        .withNewPodAntiAffinity()
+        .addNewRequiredDuringSchedulingIgnoredDuringExecution()
+        .withTopologyKey(Labels.HOSTNAME)
+        .withNewLabelSelector()
+        .withMatchLabels(Map.of("app", "zk"))
+        .endLabelSelector()
+        .endRequiredDuringSchedulingIgnoredDuringExecution()
+        .endPodAntiAffinity()
+        .endAffinity()
+        .endSpec()
+        .build();
+  }
+
   @SuppressWarnings("unused")
   private static Resources requests(Pod p) {
     return Pods.requests(p.getSpec());
