@@ -110,6 +110,39 @@ class SimulateDisruptionTest {
   }
 
   @Test
+  void aNodeClaimWithAnOldTemplateHashDriftsAndDriftActsBeforeConsolidation(@TempDir Path tmp)
+      throws Exception {
+    Path claim = tmp.resolve("nodeclaim.yaml");
+    Files.writeString(
+        claim,
+        """
+        apiVersion: karpenter.sh/v1
+        kind: NodeClaim
+        metadata:
+          name: general-abc12
+          creationTimestamp: "2026-12-01T00:00:00Z"
+          labels: {karpenter.sh/nodepool: general}
+          annotations:
+            karpenter.sh/nodepool-hash: "1234"
+            karpenter.sh/nodepool-hash-version: v3
+        spec:
+          nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+          requirements: []
+          expireAfter: Never
+        status:
+          nodeName: cpu-a
+          conditions:
+            - {type: Initialized, status: "True", reason: Initialized, message: "", lastTransitionTime: "2026-12-01T00:01:00Z"}
+        """);
+    JsonNode d = json("2026-12-02T10:00:00Z", DIR, claim.toString());
+    JsonNode dec = d.get("decisions").get(0);
+    assertThat(dec.get("method").asText()).isEqualTo("Drift");
+    assertThat(dec.get("reason").asText()).isEqualTo("Drifted");
+    assertThat(dec.get("nodes").toString()).isEqualTo("[\"cpu-a\"]");
+    assertThat(reasonOf(d, "cpu-b")).isEqualTo("not evaluated: Drift acted");
+  }
+
+  @Test
   void badInputIsNamedNotAStackTrace(@TempDir Path tmp) throws Exception {
     CliRunner.Result at = CliRunner.run("simulate", "--disruption", "-f", DIR, "--at", "tomorrow");
     assertThat(at.exitCode()).isNotZero();
