@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       SchedulingBenchCommand.class,
       CatalogBenchCommand.class,
-      LatencyBenchCommand.class
+      LatencyBenchCommand.class,
+      DisruptionBenchCommand.class
     })
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -18,6 +19,6 @@ public final class BenchCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing benchmark, one of: scheduling, catalog, latency");
+        spec.commandLine(), "missing benchmark, one of: scheduling, catalog, latency, disruption");
   }
 }

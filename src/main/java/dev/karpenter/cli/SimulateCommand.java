@@ -4,6 +4,8 @@ import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
 import dev.karpenter.provisioning.scheduling.SchedulingResult;
+import dev.karpenter.simulate.DisruptionPrinter;
+import dev.karpenter.simulate.DisruptionSimulation;
 import dev.karpenter.simulate.ManifestReader;
 import dev.karpenter.simulate.PlanPrinter;
 import java.io.PrintWriter;
@@ -36,6 +38,25 @@ public final class SimulateCommand implements Runnable {
   @Option(names = "--region", defaultValue = "us-east-1", description = "Catalog region.")
   String region;
 
+  @Option(
+      names = "--disruption",
+      description =
+          "Instead of provisioning, show what the disruption loop would do with the NodePools,"
+              + " Nodes and their Pods (a `kubectl get nodes,pods -o yaml` dump works), optional"
+              + " NodeClaims and PodDisruptionBudgets.")
+  boolean disruption;
+
+  @Option(
+      names = "--at",
+      description =
+          "With --disruption: the time to evaluate at (RFC 3339, e.g. 2026-12-02T10:00:00Z); default now.")
+  String at;
+
+  @Option(
+      names = "--spot-to-spot",
+      description = "With --disruption: enable the SpotToSpotConsolidation feature gate.")
+  boolean spotToSpot;
+
   @Override
   public void run() {
     if (!output.equals("table") && !output.equals("json")) {
@@ -48,6 +69,10 @@ public final class SimulateCommand implements Runnable {
           "--region " + region + " is not in the catalog (one of " + Catalog.regions() + ")");
     }
     ManifestReader reader = new ManifestReader(Catalog.load(region));
+    if (disruption) {
+      runDisruption(reader);
+      return;
+    }
     SchedulingInput input;
     try {
       input = reader.read(files);
@@ -63,6 +88,40 @@ public final class SimulateCommand implements Runnable {
       PlanPrinter.printJson(result, out);
     } else {
       PlanPrinter.printTable(result, out);
+    }
+    out.flush();
+  }
+
+  private void runDisruption(ManifestReader reader) {
+    java.time.Instant now;
+    try {
+      now = at == null ? java.time.Instant.now() : java.time.OffsetDateTime.parse(at).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--at '" + at + "' is not an RFC 3339 time such as 2026-12-02T10:00:00Z");
+    }
+    dev.karpenter.disruption.decision.DisruptionInput input;
+    try {
+      input = DisruptionSimulation.read(reader, files);
+    } catch (ManifestReader.InvalidManifestException e) {
+      throw new CliErrors.UserException(e.getMessage());
+    }
+    for (String w : reader.warnings()) {
+      spec.commandLine().getErr().println("warning: " + w);
+    }
+    var engine =
+        new dev.karpenter.disruption.decision.DisruptionEngine(
+            java.time.Clock.fixed(now, java.time.ZoneOffset.UTC),
+            new Scheduler(),
+            dev.karpenter.disruption.decision.DisruptionEngine.Options.defaults()
+                .withSpotToSpot(spotToSpot));
+    var plan = engine.plan(input);
+    PrintWriter out = spec.commandLine().getOut();
+    if (output.equals("json")) {
+      DisruptionPrinter.printJson(plan, out);
+    } else {
+      DisruptionPrinter.printTable(plan, now, out);
     }
     out.flush();
   }

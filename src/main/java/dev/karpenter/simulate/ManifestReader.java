@@ -72,6 +72,32 @@ public final class ManifestReader {
     return warnings;
   }
 
+  /**
+   * The documents of {@code kind} from the last {@link #read}, converted to {@code type}; errors
+   * name the file and line.
+   */
+  public <T> List<T> objects(String kind, Class<T> type) throws InvalidManifestException {
+    List<T> out = new ArrayList<>();
+    for (Doc d : lastDocs) {
+      if (kind(d).equals(kind)) {
+        out.add(convert(d, type));
+      }
+    }
+    return out;
+  }
+
+  /** Where the document of {@code kind}/{@code name} from the last {@link #read} starts. */
+  public String where(String kind, String name) {
+    for (Doc d : lastDocs) {
+      if (kind(d).equals(kind) && name(d).equals(name)) {
+        return d.where();
+      }
+    }
+    return kind + " " + name;
+  }
+
+  private List<Doc> lastDocs = List.of();
+
   public SchedulingInput read(List<Path> paths) throws InvalidManifestException {
     return snapshot(paths).schedulingInput();
   }
@@ -84,6 +110,7 @@ public final class ManifestReader {
    */
   public ClusterSnapshot snapshot(List<Path> paths) throws InvalidManifestException {
     List<Doc> docs = new ArrayList<>();
+    lastDocs = docs;
     for (Path p : paths) {
       for (Path f : files(p)) {
         List<Doc> parsed = parse(f);
@@ -256,6 +283,16 @@ public final class ManifestReader {
         JsonNode node = mapper.readTree(parser);
         if (!node.hasNonNull("kind")) {
           throw new InvalidManifestException(f + ":" + line + ": document has no kind");
+        }
+        if (node.path("kind").asText().equals("List") && node.path("items").isArray()) {
+          // A `kubectl get ... -o yaml` dump: each item is a document of its own.
+          for (JsonNode item : node.path("items")) {
+            if (!item.hasNonNull("kind")) {
+              throw new InvalidManifestException(f + ":" + line + ": List item has no kind");
+            }
+            out.add(new Doc(f, line, item));
+          }
+          continue;
         }
         out.add(new Doc(f, line, node));
       }
