@@ -88,8 +88,15 @@ public final class Provisioner implements AutoCloseable {
     this.scheduler = scheduler;
     this.clock = clock;
     state.onProvisionablePod(p -> batcher.trigger(p.getMetadata().getUid()));
-    state.onNodeClaimEvent(c -> recentlyCreated.remove(c.getMetadata().getName()));
-    // Offerings the cloud just found short: the pods of the failed claim get another round.
+    state.onNodeClaimEvent(
+        c -> {
+          recentlyCreated.remove(c.getMetadata().getName());
+          // A claim going away (failed launch, timeout, deletion) frees the pods nominated to it.
+          if (c.getMetadata().getDeletionTimestamp() != null) {
+            batcher.trigger();
+          }
+        });
+    // Offerings the cloud just found short: the next round plans around them.
     cloud.unavailableOfferings().onChange(batcher::trigger);
   }
 
