@@ -100,6 +100,7 @@ final class Simulation {
     final long[][] capacity;
     final long[] limit;
     final long[] used;
+    final long usedNodesAtStart;
     final boolean limited;
 
     PoolInfo(SchedulingNodePool pool, List<DaemonSet> daemonSets) {
@@ -134,6 +135,16 @@ final class Simulation {
       }
       limit = new long[index.size()];
       used = index.vector(pool.usage());
+      // Every node and in-flight NodeClaim of the pool counts against limits.nodes, whether or not
+      // the caller's usage includes the count.
+      long count = 0;
+      for (ExistingNode n : concat(input.nodes(), input.inFlight())) {
+        if (pool.name().equals(n.labels().get(Labels.NODEPOOL))) {
+          count += 1000;
+        }
+      }
+      used[nodesI] = Math.max(used[nodesI], count);
+      usedNodesAtStart = used[nodesI];
       java.util.Arrays.fill(limit, -1);
       boolean any = false;
       for (Map.Entry<String, Long> e : pool.limits().milli().entrySet()) {
@@ -178,6 +189,16 @@ final class Simulation {
         }
       }
       return true;
+    }
+
+    long[] reservationOf(int t) {
+      long[] r = new long[limit.length];
+      for (int k = 0; k < r.length; k++) {
+        if (limit[k] >= 0) {
+          r[k] = capacity[t][k];
+        }
+      }
+      return r;
     }
 
     String limitReason(int t, long[] reservedOthers) {
@@ -546,7 +567,18 @@ final class Simulation {
       }
       req = req.and(podReq);
     }
-    Placement pl = place(p, c.pool, req, c.candidates, c.requests, c.hostname, c.reservation);
+    // Options are re-filtered whenever the pod narrows the requirements: every option the claim
+    // keeps must satisfy every pod on it.
+    Placement pl =
+        place(
+            p,
+            c.pool,
+            req,
+            !req.equals(c.requirements),
+            c.candidates,
+            c.requests,
+            c.hostname,
+            c.reservation);
     if (pl.reason != null) {
       return false;
     }
@@ -584,7 +616,7 @@ final class Simulation {
       all[i] = i;
     }
     String hostname = "hostname-placeholder-" + claimSeq;
-    Placement pl = place(p, pi, req, all, new long[index.size()], hostname, null);
+    Placement pl = place(p, pi, req, true, all, new long[index.size()], hostname, null);
     if (pl.reason != null) {
       return pl.reason;
     }
@@ -603,6 +635,7 @@ final class Simulation {
       PodState p,
       PoolInfo pi,
       Requirements req,
+      boolean narrowed,
       int[] candidates,
       long[] claimRequests,
       String hostname,
@@ -639,7 +672,7 @@ final class Simulation {
       }
     }
     long[] total = ResourceIndex.plus(claimRequests, p.requests);
-    boolean reqChanged = req != before || fresh;
+    boolean reqChanged = req != before || fresh || narrowed;
     int[] out = new int[cands.length];
     int n = 0;
     int compatibleCount = 0;
@@ -698,19 +731,45 @@ final class Simulation {
     }
     long[] reservation = null;
     if (pi.limited) {
-      reservation = new long[index.size()];
-      for (int t : kept) {
-        for (int k = 0; k < reservation.length; k++) {
-          if (pi.limit[k] >= 0) {
-            reservation[k] = Math.max(reservation[k], pi.capacity[t][k]);
-          }
-        }
-      }
+      // The option that would launch is what counts against the limit while planning; every
+      // option fits on its own, and trimToLimits() later keeps the claims' largest options
+      // together under the limit.
+      reservation = pi.reservationOf(launchChoice(pi, req, kept).type);
     }
     return new Placement(req, kept, reservation, domains, null);
   }
 
-  private static boolean fitsAll(long[] alloc, long[] total) {
+  /**
+   * Whether a NodePool ahead of {@code pi} in weight order could host {@code p} on a NodeClaim of
+   * its own (taints, requirements, resources, limits): then a new claim of {@code pi} holding only
+   * such pods would break weight order.
+   */
+  boolean hostableBefore(PodState p, PoolInfo pi) {
+    for (PoolInfo q : pools) {
+      if (q == pi) {
+        return false;
+      }
+      if (q.pool.weight() == pi.pool.weight()) {
+        continue;
+      }
+      if (Pods.untolerated(p.tolerations, q.pool.taints(), !p.toleratePreferNoSchedule) != null
+          || q.requirements.incompatibility(p.requirements()) != null) {
+        continue;
+      }
+      Requirements req = q.requirements.and(p.requirements());
+      long[] none = new long[index.size()];
+      for (int t = 0; t < q.types.length; t++) {
+        if (fitsAll(q.alloc[t], p.requests)
+            && compatible(q.types[t], req)
+            && (!q.limited || q.fitsLimit(t, none))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  static boolean fitsAll(long[] alloc, long[] total) {
     for (int k = 0; k < alloc.length; k++) {
       if (total[k] > alloc[k]) {
         return false;
@@ -821,7 +880,75 @@ final class Simulation {
 
   // ---------------------------------------------------------------- result
 
+  /**
+   * Keeps each limited pool's claims together under its limits even if every claim launched its
+   * largest option: claims are visited in order, and each keeps the options that fit beside the
+   * options already kept before it and the launch choice of those after it. A claim whose launch
+   * choice no longer fits is dropped and its pods reported.
+   */
+  void trimToLimits() {
+    for (PoolInfo pi : pools) {
+      if (!pi.limited) {
+        continue;
+      }
+      List<Claim> mine = new ArrayList<>();
+      for (Claim c : claims) {
+        if (c.pool == pi) {
+          mine.add(c);
+        }
+      }
+      if (mine.isEmpty()) {
+        continue;
+      }
+      int n = index.size();
+      long[][] launch = new long[mine.size()][];
+      long[] base = index.vector(pi.pool.usage());
+      base[index.indexOf("nodes")] = pi.usedNodesAtStart;
+      long[] after = new long[n];
+      for (int i = 0; i < mine.size(); i++) {
+        launch[i] =
+            pi.capacity[launchChoice(pi, mine.get(i).requirements, mine.get(i).candidates).type];
+        ResourceIndex.addInPlace(after, launch[i]);
+      }
+      long[] kept = base.clone();
+      for (int i = 0; i < mine.size(); i++) {
+        Claim c = mine.get(i);
+        for (int k = 0; k < n; k++) {
+          after[k] -= launch[i][k];
+        }
+        int[] fit = new int[c.candidates.length];
+        int m = 0;
+        long[] max = new long[n];
+        for (int t : c.candidates) {
+          boolean ok = true;
+          for (int k = 0; k < n && ok; k++) {
+            ok = pi.limit[k] < 0 || kept[k] + after[k] + pi.capacity[t][k] <= pi.limit[k];
+          }
+          if (ok) {
+            fit[m++] = t;
+            for (int k = 0; k < n; k++) {
+              max[k] = Math.max(max[k], pi.capacity[t][k]);
+            }
+          }
+        }
+        if (m == 0) {
+          claims.remove(c);
+          for (PodState p : c.pods) {
+            unschedulable.put(
+                p.key, pi.pool.name() + ": " + pi.limitReason(c.candidates[0], new long[n]));
+          }
+          continue;
+        }
+        if (m < c.candidates.length) {
+          c.setCandidates(java.util.Arrays.copyOf(fit, m));
+        }
+        ResourceIndex.addInPlace(kept, max);
+      }
+    }
+  }
+
   SchedulingResult result() {
+    trimToLimits();
     List<NodeClaimPlan> plans = new ArrayList<>();
     for (Claim c : claims) {
       plans.add(plan(c));
@@ -840,19 +967,55 @@ final class Simulation {
    * fits (skipped when minValues is in play).
    */
   private int[] launchable(Claim c) {
-    for (Requirement r : c.requirements.all()) {
+    return launchable(c.pool, c.requirements, c.candidates);
+  }
+
+  static int[] launchable(PoolInfo pi, Requirements req, int[] candidates) {
+    for (Requirement r : req.all()) {
       if (r.minValues() > 0) {
-        return c.candidates;
+        return candidates;
       }
     }
-    int[] generic = new int[c.candidates.length];
+    int[] generic = new int[candidates.length];
     int n = 0;
-    for (int t : c.candidates) {
-      if (!ExoticFilter.isExotic(c.pool.types[t].type)) {
+    for (int t : candidates) {
+      if (!ExoticFilter.isExotic(pi.types[t].type)) {
         generic[n++] = t;
       }
     }
-    return n == 0 ? c.candidates : java.util.Arrays.copyOf(generic, n);
+    return n == 0 ? candidates : java.util.Arrays.copyOf(generic, n);
+  }
+
+  /** The instance type and offering that would launch. */
+  record Launch(int type, Offering offering) {}
+
+  /**
+   * What EC2 would launch among {@code opts}: reserved, then spot, then on-demand; the cheapest
+   * offering of the first capacity type any option offers.
+   */
+  static Launch launchChoice(PoolInfo pi, Requirements req, int[] candidates) {
+    int[] opts = launchable(pi, req, candidates);
+    Requirement zone = req.get(Labels.ZONE);
+    Requirement ct = req.get(Labels.CAPACITY_TYPE);
+    for (String capacityType : List.of(Labels.RESERVED, Labels.SPOT, Labels.ON_DEMAND)) {
+      if (ct != null && !ct.matches(capacityType)) {
+        continue;
+      }
+      Requirement only = Requirement.in(Labels.CAPACITY_TYPE, capacityType);
+      Offering launch = null;
+      int launchType = -1;
+      for (int t : opts) {
+        Offering o = pi.types[t].cheapest(zone, only);
+        if (o != null && (launch == null || o.price() < launch.price())) {
+          launch = o;
+          launchType = t;
+        }
+      }
+      if (launch != null) {
+        return new Launch(launchType, launch);
+      }
+    }
+    return new Launch(opts[0], pi.types[opts[0]].cheapest(zone, ct));
   }
 
   /** Orders a claim's options by price under its requirements and picks the launch offering. */
