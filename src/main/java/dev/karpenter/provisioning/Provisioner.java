@@ -219,7 +219,9 @@ public final class Provisioner implements AutoCloseable {
             inFlight(typesByPool),
             state.daemonSets(),
             schedulingPools,
-            Set.copyOf(unavailable.keySet()));
+            Set.copyOf(unavailable.keySet()),
+            SchedulingInput.Volumes.of(
+                state.persistentVolumeClaims(), state.persistentVolumes(), state.storageClasses()));
     long start = System.nanoTime();
     SchedulingResult result = scheduler.solve(input);
     metrics.schedulingDuration(Duration.ofNanos(System.nanoTime() - start));
@@ -347,7 +349,8 @@ public final class Provisioner implements AutoCloseable {
     for (NodeClaim c : nodeClaims()) {
       String pool = NodeClaims.nodePool(c);
       if (pool != null) {
-        Resources cap = ApiConversions.capacity(c, noTypes);
+        // Each NodeClaim also counts once against limits.nodes.
+        Resources cap = ApiConversions.capacity(c, noTypes).plus(Resources.of("nodes", 1000));
         usage.merge(pool, cap, Resources::plus);
       }
     }

@@ -25,11 +25,14 @@ import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +96,9 @@ public final class ManifestReader {
     Map<String, Node> nodes = new LinkedHashMap<>();
     Map<String, List<Pod>> bound = new HashMap<>();
     Map<String, Doc> boundDocs = new HashMap<>();
+    List<PersistentVolumeClaim> claims = new ArrayList<>();
+    List<PersistentVolume> volumes = new ArrayList<>();
+    List<StorageClass> storageClasses = new ArrayList<>();
     for (Doc d : docs) {
       switch (kind(d)) {
         case "NodePool" -> pools.add(nodePool(d, nodeClasses));
@@ -120,6 +126,9 @@ public final class ManifestReader {
           daemonSets.add(ds);
         }
         case "Node" -> nodes.put(name(d), convert(d, Node.class));
+        case "PersistentVolumeClaim" -> claims.add(convert(d, PersistentVolumeClaim.class));
+        case "PersistentVolume" -> volumes.add(convert(d, PersistentVolume.class));
+        case "StorageClass" -> storageClasses.add(convert(d, StorageClass.class));
         default -> {}
       }
     }
@@ -138,7 +147,41 @@ public final class ManifestReader {
                 + " is in the input");
       }
     }
-    return new SchedulingInput(pending, existing, List.of(), daemonSets, pools, Set.of());
+    // The manifests are the whole cluster: a claim they do not hold does not exist.
+    return new SchedulingInput(
+        pending,
+        existing,
+        List.of(),
+        daemonSets,
+        withNodeUsage(pools, nodes.values()),
+        Set.of(),
+        SchedulingInput.Volumes.of(claims, volumes, storageClasses));
+  }
+
+  /** A NodePool's usage is the capacity of its nodes in the input, plus their count. */
+  private static List<SchedulingNodePool> withNodeUsage(
+      List<SchedulingNodePool> pools, java.util.Collection<Node> nodes) {
+    List<SchedulingNodePool> out = new ArrayList<>();
+    for (SchedulingNodePool p : pools) {
+      Resources usage = p.usage();
+      for (Node n : nodes) {
+        Map<String, String> labels = n.getMetadata().getLabels();
+        if (labels == null || !p.name().equals(labels.get(Labels.NODEPOOL))) {
+          continue;
+        }
+        Map<String, Quantity> cap =
+            n.getStatus() == null
+                ? Map.of()
+                : n.getStatus().getCapacity() != null
+                    ? n.getStatus().getCapacity()
+                    : n.getStatus().getAllocatable() == null
+                        ? Map.of()
+                        : n.getStatus().getAllocatable();
+        usage = usage.plus(quantities(cap)).plus(Resources.of("nodes", 1000));
+      }
+      out.add(p.withUsage(usage));
+    }
+    return out;
   }
 
   private static List<Path> files(Path p) throws InvalidManifestException {

@@ -342,8 +342,16 @@ final class Simulation {
       pools.add(new PoolInfo(np, input.daemonSets()));
     }
 
+    VolumeTopology volumes = new VolumeTopology(input.volumes());
     for (Pod p : input.pendingPods()) {
       PodState s = new PodState(p, index, options.ignorePreferences());
+      VolumeTopology.Answer v = volumes.of(p);
+      if (v.error() != null) {
+        // Karpenter ignores such pods (with an event) until their volumes exist.
+        unschedulable.put(s.key, v.error());
+        continue;
+      }
+      s.volumeRequirements(v.requirements());
       pending.add(s);
       topology.constraints(s);
     }

@@ -301,4 +301,178 @@ class ClaimConsistencyTest {
       }
     }
   }
+
+  @Nested
+  class Volumes {
+    static Pod withClaim(Pod p, String claim) {
+      return new io.fabric8.kubernetes.api.model.PodBuilder(p)
+          .editSpec()
+          .addNewVolume()
+          .withName("data")
+          .withNewPersistentVolumeClaim()
+          .withClaimName(claim)
+          .endPersistentVolumeClaim()
+          .endVolume()
+          .endSpec()
+          .build();
+    }
+
+    static io.fabric8.kubernetes.api.model.PersistentVolumeClaim pvc(
+        String name, String storageClass, String volume) {
+      return new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
+          .withNewMetadata()
+          .withName(name)
+          .withNamespace("default")
+          .endMetadata()
+          .withNewSpec()
+          .withStorageClassName(storageClass)
+          .withVolumeName(volume)
+          .endSpec()
+          .build();
+    }
+
+    static io.fabric8.kubernetes.api.model.PersistentVolume pv(String name, String zone) {
+      return new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+          .withNewMetadata()
+          .withName(name)
+          .endMetadata()
+          .withNewSpec()
+          .withNewNodeAffinity()
+          .withNewRequired()
+          .addNewNodeSelectorTerm()
+          .addNewMatchExpression()
+          .withKey("topology.ebs.csi.aws.com/zone")
+          .withOperator("In")
+          .withValues(zone)
+          .endMatchExpression()
+          .endNodeSelectorTerm()
+          .endRequired()
+          .endNodeAffinity()
+          .endSpec()
+          .build();
+    }
+
+    static io.fabric8.kubernetes.api.model.storage.StorageClass sc(
+        String name, String mode, String... zones) {
+      var b =
+          new io.fabric8.kubernetes.api.model.storage.StorageClassBuilder()
+              .withNewMetadata()
+              .withName(name)
+              .endMetadata()
+              .withProvisioner("ebs.csi.aws.com")
+              .withVolumeBindingMode(mode);
+      if (zones.length > 0) {
+        b.addToAllowedTopologies(
+            new io.fabric8.kubernetes.api.model.TopologySelectorTermBuilder()
+                .addNewMatchLabelExpression()
+                .withKey(Labels.ZONE)
+                .withValues(zones)
+                .endMatchLabelExpression()
+                .build());
+      }
+      return b.build();
+    }
+
+    static SchedulingResult solveWith(
+        List<Pod> pods,
+        List<io.fabric8.kubernetes.api.model.PersistentVolumeClaim> claims,
+        List<io.fabric8.kubernetes.api.model.PersistentVolume> volumes,
+        List<io.fabric8.kubernetes.api.model.storage.StorageClass> classes,
+        ExistingNode... nodes) {
+      var pool =
+          SchedulingNodePool.of(
+              "cpu", 0, Requirements.of(req(Labels.CAPACITY_TYPE, "In", "on-demand")), CPU);
+      return new Scheduler()
+          .solve(
+              input(pods, pool)
+                  .withNodes(List.of(nodes))
+                  .withVolumes(SchedulingInput.Volumes.of(claims, volumes, classes)));
+    }
+
+    @Test
+    void boundVolumePinsTheClaimToItsZone() {
+      var r =
+          solveWith(
+              List.of(withClaim(pod("db").cpu("1").build(), "data")),
+              List.of(pvc("data", "gp3", "pv-1")),
+              List.of(pv("pv-1", "us-east-1b")),
+              List.of(sc("gp3", "WaitForFirstConsumer")));
+      assertEquals(Map.of(), r.unschedulable());
+      assertEquals("us-east-1b", r.nodeClaims().get(0).zone());
+      assertEquals(
+          List.of("us-east-1b"),
+          List.copyOf(r.nodeClaims().get(0).requirements().get(Labels.ZONE).values()));
+    }
+
+    @Test
+    void boundVolumeKeepsThePodOffAnExistingNodeInAnotherZone() {
+      var node =
+          new ExistingNode(
+              "n-a",
+              Map.of(Labels.ZONE, "us-east-1a", Labels.HOSTNAME, "n-a"),
+              List.of(),
+              Resources.parse(Map.of("cpu", "8", "memory", "16Gi", "pods", "50")),
+              List.of(),
+              false);
+      var r =
+          solveWith(
+              List.of(withClaim(pod("db").cpu("1").build(), "data")),
+              List.of(pvc("data", "gp3", "pv-1")),
+              List.of(pv("pv-1", "us-east-1c")),
+              List.of(),
+              node);
+      assertEquals(Map.of(), r.existingNodes());
+      assertEquals("us-east-1c", r.nodeClaims().get(0).zone());
+    }
+
+    @Test
+    void allowedTopologiesOfAnUnboundClaimRestrictTheZone() {
+      var r =
+          solveWith(
+              List.of(withClaim(pod("db").cpu("1").build(), "data")),
+              List.of(pvc("data", "zonal", null)),
+              List.of(),
+              List.of(sc("zonal", "WaitForFirstConsumer", "us-east-1c")));
+      assertEquals(Map.of(), r.unschedulable());
+      assertEquals("us-east-1c", r.nodeClaims().get(0).zone());
+    }
+
+    @Test
+    void waitForFirstConsumerWithoutTopologyPlansAnywhere() {
+      var r =
+          solveWith(
+              List.of(withClaim(pod("db").cpu("1").build(), "data")),
+              List.of(pvc("data", "gp3", null)),
+              List.of(),
+              List.of(sc("gp3", "WaitForFirstConsumer")));
+      assertEquals(Map.of(), r.unschedulable());
+      assertEquals(1, r.nodeClaims().size());
+    }
+
+    @Test
+    void missingClaimVolumeOrStorageClassIsNotPlannedWithTheReason() {
+      var r =
+          solveWith(
+              List.of(
+                  withClaim(pod("no-pvc").cpu("1").build(), "absent"),
+                  withClaim(pod("no-pv").cpu("1").build(), "bound"),
+                  withClaim(pod("no-sc").cpu("1").build(), "classless"),
+                  withClaim(pod("immediate").cpu("1").build(), "now")),
+              List.of(
+                  pvc("bound", "gp3", "pv-gone"),
+                  pvc("classless", "missing-class", null),
+                  pvc("now", "instant", null)),
+              List.of(),
+              List.of(sc("gp3", "WaitForFirstConsumer"), sc("instant", "Immediate")));
+      assertEquals(List.of(), r.nodeClaims());
+      assertEquals(
+          "PersistentVolumeClaim default/absent not found",
+          r.unschedulable().get("default/no-pvc"));
+      assertTrue(
+          r.unschedulable().get("default/no-pv").contains("PersistentVolume pv-gone not found"));
+      assertTrue(
+          r.unschedulable().get("default/no-sc").contains("StorageClass missing-class not found"));
+      assertTrue(r.unschedulable().get("default/immediate").contains("Immediate"));
+    }
+  }
 }
