@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code karpenter bench scheduling}: Karpenter's scheduling benchmark, last line JSON. */
 @Command(
     name = "scheduling",
+    mixinStandardHelpOptions = true,
     description =
         "Schedule N synthetic pods (Karpenter's diverse mix) onto 400 synthetic instance types and"
             + " report pods/s; the last stdout line is JSON.")

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 /** {@code karpenter simulate}: offline what-would-Karpenter-launch, no cluster, no AWS. */
 @Command(
     name = "simulate",
+    mixinStandardHelpOptions = true,
     description =
         "Plan the nodes for the pods in Kubernetes manifests (NodePool, EC2NodeClass, Pod,"
             + " Deployment, ReplicaSet, StatefulSet, Job, DaemonSet, Node) without a cluster or"
