@@ -66,7 +66,8 @@ class SimulateCommandTest {
               "instanceTypeOptions",
               "labels",
               "taints",
-              "pods"),
+              "pods",
+              "explanation"),
           fields);
       assertEquals(c.get("instanceType").asText(), c.get("instanceTypeOptions").get(0).asText());
       assertTrue(c.get("instanceTypeOptions").size() <= 60);
@@ -115,6 +116,67 @@ class SimulateCommandTest {
       assertEquals(1, u.size());
       assertEquals("ml-training/trainium-llama", u.get(0).get("pod").asText());
       assertTrue(u.get(0).get("reason").asText().contains("label provisionerType is not defined"));
+    }
+
+    @Test
+    void explanationNamesTheChoiceAndWhatRuledOutCheaperTypes() throws Exception {
+      JsonNode c =
+          json(
+                  GUIDE + "02-gpu-nodepools.yaml",
+                  GUIDE + "03-gpu-ec2nodeclasses.yaml",
+                  GUIDE + "05-gpu-operator-workload.yaml",
+                  SIM + "guide-volumes.yaml")
+              .get("nodeClaims")
+              .get(0);
+      JsonNode e = c.get("explanation");
+      assertTrue(
+          e.get("chosen").asText().startsWith(c.get("instanceType").asText() + " "), e.toString());
+      assertTrue(e.get("chosen").asText().contains("cheapest compatible offering"), e.toString());
+      JsonNode cheaper = e.get("cheaperRuledOut");
+      assertTrue(cheaper.size() > 0, e.toString());
+      double price = c.get("pricePerHour").asDouble();
+      int counted = 0;
+      for (var it = e.get("cheaperRuledOutByCause").fields(); it.hasNext(); ) {
+        counted += it.next().getValue().asInt();
+      }
+      assertTrue(counted >= cheaper.size());
+      for (JsonNode o : cheaper) {
+        assertTrue(o.get("pricePerHour").asDouble() < price, o.toString());
+        assertFalse(o.get("reason").asText().isEmpty());
+        assertTrue(
+            Set.of(
+                    "nodepool",
+                    "requirement",
+                    "offering",
+                    "resources",
+                    "limit",
+                    "exotic",
+                    "capacity-type",
+                    "options")
+                .contains(o.get("cause").asText()),
+            o.toString());
+        assertFalse(o.get("instanceType").asText().equals(c.get("instanceType").asText()));
+      }
+    }
+
+    @Test
+    void wideTableExplainsEachNodeClaim() {
+      CliRunner.Result r =
+          CliRunner.run(
+              "simulate",
+              "-o",
+              "wide",
+              "-f",
+              GUIDE + "02-gpu-nodepools.yaml",
+              "-f",
+              GUIDE + "03-gpu-ec2nodeclasses.yaml",
+              "-f",
+              GUIDE + "05-gpu-operator-workload.yaml",
+              "-f",
+              SIM + "guide-volumes.yaml");
+      assertEquals(0, r.exitCode(), r.err());
+      assertTrue(r.out().contains("NodeClaim 1 ("), r.out());
+      assertTrue(r.out().contains("cheapest compatible offering"), r.out());
     }
 
     @Test

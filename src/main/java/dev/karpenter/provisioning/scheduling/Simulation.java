@@ -959,7 +959,11 @@ final class Simulation {
     trimToLimits();
     List<NodeClaimPlan> plans = new ArrayList<>();
     for (Claim c : claims) {
-      plans.add(plan(c));
+      NodeClaimPlan p = plan(c);
+      if (options.explain()) {
+        p = withExplanation(p, explain(c, p));
+      }
+      plans.add(p);
     }
     Map<String, List<String>> existing = new TreeMap<>();
     for (NodeState n : nodes) {
@@ -1024,6 +1028,188 @@ final class Simulation {
       }
     }
     return new Launch(opts[0], pi.types[opts[0]].cheapest(zone, ct));
+  }
+
+  private static NodeClaimPlan withExplanation(NodeClaimPlan p, NodeClaimPlan.Explanation e) {
+    return new NodeClaimPlan(
+        p.nodePool(),
+        p.instanceType(),
+        p.capacityType(),
+        p.zone(),
+        p.pricePerHour(),
+        p.instanceTypeOptions(),
+        p.labels(),
+        p.taints(),
+        p.requirements(),
+        p.requests(),
+        p.pods(),
+        e);
+  }
+
+  private static final int EXPLAINED_TYPES = 10;
+
+  /** Why the claim launches what it does, and what ruled out each cheaper type of its pool. */
+  NodeClaimPlan.Explanation explain(Claim c, NodeClaimPlan plan) {
+    PoolInfo pi = c.pool;
+    Map<InstanceType, Integer> indexOf = new IdentityHashMap<>();
+    for (int i = 0; i < pi.types.length; i++) {
+      indexOf.put(pi.types[i].type, i);
+    }
+    Set<Integer> candidates = new java.util.HashSet<>();
+    for (int t : c.candidates) {
+      candidates.add(t);
+    }
+    Set<Integer> launchable = new java.util.HashSet<>();
+    for (int t : launchable(c)) {
+      launchable.add(t);
+    }
+    List<NodeClaimPlan.RuledOut> cheaper = new ArrayList<>();
+    Map<String, Integer> byCause = new TreeMap<>();
+    // A type's price is its cheapest offering the NodePool allows (available or not).
+    Requirement poolZone = pi.requirements.get(Labels.ZONE);
+    Requirement poolCt = pi.requirements.get(Labels.CAPACITY_TYPE);
+    for (InstanceType it : pi.pool.instanceTypes()) {
+      double min = Double.MAX_VALUE;
+      for (Offering o : it.offerings()) {
+        if ((poolZone == null || poolZone.matches(o.zone()))
+            && (poolCt == null || poolCt.matches(o.capacityType()))) {
+          min = Math.min(min, o.price());
+        }
+      }
+      if (min >= plan.pricePerHour() || it.name().equals(plan.instanceType())) {
+        continue;
+      }
+      String[] why = whyNot(c, plan, it, indexOf.get(it), candidates, launchable);
+      cheaper.add(new NodeClaimPlan.RuledOut(it.name(), min, why[0], why[1]));
+      byCause.merge(why[0], 1, Integer::sum);
+    }
+    // Types the NodePool itself excludes are only counted unless nothing else was cheaper.
+    cheaper.sort(
+        Comparator.comparing((NodeClaimPlan.RuledOut o) -> o.cause().equals("nodepool"))
+            .thenComparingDouble(NodeClaimPlan.RuledOut::pricePerHour)
+            .thenComparing(NodeClaimPlan.RuledOut::instanceType));
+    long others = cheaper.stream().filter(o -> !o.cause().equals("nodepool")).count();
+    int shown = others > 0 ? (int) Math.min(others, EXPLAINED_TYPES) : Math.min(3, cheaper.size());
+    String chosen =
+        String.format(
+            java.util.Locale.ROOT,
+            "%s %s in %s at $%.4f/h: the cheapest compatible offering among %d option(s)%s",
+            plan.instanceType(),
+            plan.capacityType(),
+            plan.zone(),
+            plan.pricePerHour(),
+            plan.instanceTypeOptions().size(),
+            plan.capacityType().equals(Labels.ON_DEMAND)
+                ? ""
+                : " (" + plan.capacityType() + " is preferred)");
+    return new NodeClaimPlan.Explanation(chosen, cheaper.subList(0, shown), byCause);
+  }
+
+  private String[] whyNot(
+      Claim c,
+      NodeClaimPlan plan,
+      InstanceType it,
+      Integer i,
+      Set<Integer> candidates,
+      Set<Integer> launchable) {
+    PoolInfo pi = c.pool;
+    TypeInfo ti = typeInfos.get(it);
+    Map<String, String> labels = ti == null ? it.labels() : ti.labels;
+    for (Requirement r : pi.requirements.all()) {
+      if (Labels.INSTANCE_TYPE_KEYS.contains(r.key()) && !r.matches(labels.get(r.key()))) {
+        return new String[] {"nodepool", "NodePool requirement " + r};
+      }
+    }
+    for (Requirement r : c.requirements.all()) {
+      if (Labels.INSTANCE_TYPE_KEYS.contains(r.key()) && !r.matches(labels.get(r.key()))) {
+        return new String[] {"requirement", "requirement " + r + " of the pods"};
+      }
+    }
+    Requirement zone = c.requirements.get(Labels.ZONE);
+    Requirement ct = c.requirements.get(Labels.CAPACITY_TYPE);
+    List<String> unavailable = new ArrayList<>();
+    boolean offered = false;
+    for (Offering o : it.offerings()) {
+      if ((zone == null || zone.matches(o.zone()))
+          && (ct == null || ct.matches(o.capacityType()))) {
+        offered = true;
+        if (!o.available()
+            || input
+                .unavailableOfferings()
+                .contains(o.capacityType() + ":" + it.name() + ":" + o.zone())) {
+          unavailable.add(o.capacityType() + "/" + o.zone());
+        }
+      }
+    }
+    if (!offered) {
+      return new String[] {
+        "offering", "no offering under " + (zone == null ? "" : zone + " ") + (ct == null ? "" : ct)
+      };
+    }
+    Offering allowed = ti == null ? null : ti.cheapest(zone, ct);
+    if (allowed == null) {
+      return new String[] {
+        "offering",
+        "offering unavailable ("
+            + String.join(", ", unavailable.subList(0, Math.min(3, unavailable.size())))
+            + (unavailable.size() > 3 ? ", ..." : "")
+            + ")"
+      };
+    }
+    if (allowed.price() >= plan.pricePerHour()) {
+      return new String[] {
+        "offering",
+        "cheaper only outside the claim's zone or capacity type ("
+            + (zone == null ? "" : zone + " ")
+            + (ct == null ? "" : ct.toString())
+            + ")"
+      };
+    }
+    if (i == null) {
+      return new String[] {"requirement", "not usable in the NodePool"};
+    }
+    if (!fitsAll(pi.alloc[i], c.requests)) {
+      long[] short_ = new long[c.requests.length];
+      for (int k = 0; k < short_.length; k++) {
+        short_[k] = c.requests[k] > pi.alloc[i][k] ? c.requests[k] : 0;
+      }
+      return new String[] {
+        "resources",
+        "pods did not fit: they need " + index.describeAtLeast(short_) + " after DaemonSet overhead"
+      };
+    }
+    if (!candidates.contains(i)) {
+      if (pi.limited) {
+        for (int k = 0; k < pi.limit.length; k++) {
+          if (pi.limit[k] >= 0
+              && pi.capacity[i][k]
+                  > pi.capacity[launchChoice(pi, c.requirements, c.candidates).type()][k]) {
+            String n = index.name(k);
+            return new String[] {
+              "limit",
+              "limit " + n + "=" + Quantities.format(n, pi.limit[k]) + " leaves no room for it"
+            };
+          }
+        }
+      }
+      return new String[] {"options", "not among the claim's options (minValues or re-packing)"};
+    }
+    if (!launchable.contains(i)) {
+      return new String[] {
+        "exotic", "exotic type (GPU, accelerator or metal) skipped while a generic type fits"
+      };
+    }
+    if (!allowed.capacityType().equals(plan.capacityType())) {
+      return new String[] {
+        "capacity-type",
+        "its cheaper offering is "
+            + allowed.capacityType()
+            + "; "
+            + plan.capacityType()
+            + " is preferred"
+      };
+    }
+    return new String[] {"options", "not among the 60 cheapest options"};
   }
 
   /** Orders a claim's options by price under its requirements and picks the launch offering. */

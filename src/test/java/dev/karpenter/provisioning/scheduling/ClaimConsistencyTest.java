@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -473,6 +474,61 @@ class ClaimConsistencyTest {
       assertTrue(
           r.unschedulable().get("default/no-sc").contains("StorageClass missing-class not found"));
       assertTrue(r.unschedulable().get("default/immediate").contains("Immediate"));
+    }
+  }
+
+  @Nested
+  class Explain {
+    @Test
+    void eachCheaperTypeHasTheCauseThatRuledItOut() {
+      var pool =
+          SchedulingNodePool.of(
+              "gpu",
+              0,
+              Requirements.of(req(Labels.CAPACITY_TYPE, "In", "on-demand")),
+              Fixtures.GPU);
+      var pod = pod("a10g").cpu("6").mem("8Gi").selector(GPU_NAME, "a10g").build();
+      var in =
+          input(List.of(pod), pool)
+              .withUnavailableOfferings(
+                  Set.of(
+                      "on-demand:g5.xlarge:us-east-1a",
+                      "on-demand:g5.xlarge:us-east-1b",
+                      "on-demand:g5.xlarge:us-east-1c"));
+      var r = new Scheduler(Scheduler.Options.defaults().withExplain(true)).solve(in);
+      NodeClaimPlan p = r.nodeClaims().get(0);
+      assertEquals("g5.2xlarge", p.instanceType());
+      var e = p.explanation();
+      assertTrue(e.chosen().startsWith("g5.2xlarge on-demand"), e.chosen());
+      Map<String, NodeClaimPlan.RuledOut> byType = new HashMap<>();
+      e.cheaper().forEach(o -> byType.put(o.instanceType(), o));
+      assertEquals("offering", byType.get("g5.xlarge").cause(), e.toString());
+      assertEquals("requirement", byType.get("g4dn.xlarge").cause(), e.toString());
+      assertTrue(byType.get("g4dn.xlarge").reason().contains("a10g"), e.toString());
+      assertEquals("requirement", byType.get("g6.xlarge").cause(), e.toString());
+      assertEquals(Set.of("g4dn.xlarge", "g6.xlarge", "g5.xlarge"), byType.keySet());
+      int total = e.cheaperByCause().values().stream().mapToInt(Integer::intValue).sum();
+      assertTrue(total >= e.cheaper().size());
+    }
+
+    @Test
+    void exoticAndResourceCausesAreNamed() {
+      var cheapGpu = gpu("g9.2xlarge", 8, 32, 1, "t4", 0.20, 0);
+      List<InstanceType> types = new ArrayList<>(CPU);
+      types.add(cheapGpu);
+      var pool =
+          SchedulingNodePool.of(
+              "mixed", 0, Requirements.of(req(Labels.CAPACITY_TYPE, "In", "on-demand")), types);
+      var r =
+          new Scheduler(Scheduler.Options.defaults().withExplain(true))
+              .solve(input(List.of(pod("six").cpu("6").mem("8Gi").build()), pool));
+      NodeClaimPlan p = r.nodeClaims().get(0);
+      assertEquals("c5.2xlarge", p.instanceType());
+      Map<String, String> causes = new HashMap<>();
+      p.explanation().cheaper().forEach(o -> causes.put(o.instanceType(), o.cause()));
+      assertEquals("exotic", causes.get("g9.2xlarge"), p.explanation().toString());
+      assertEquals("resources", causes.get("m5.large"), p.explanation().toString());
+      assertFalse(causes.containsKey("m5.2xlarge"), "pricier types are not listed");
     }
   }
 }
