@@ -109,8 +109,16 @@ public final class SchedulingBenchCommand implements Runnable {
     }
     if (!output.equals("json")) {
       out.printf(
-          "%d pods -> %d nodes, %d unschedulable in %.3f s (%.0f pods/s), peak heap %d MiB%n",
-          r.pods(), r.nodes(), r.unschedulable(), r.seconds(), r.podsPerSecond(), r.heapMiB());
+          "%d pods -> %d nodes, %d unschedulable in %.3f s (%.0f pods/s; %.3f s CPU, %.0f pods per"
+              + " CPU second), peak heap %d MiB%n",
+          r.pods(),
+          r.nodes(),
+          r.unschedulable(),
+          r.seconds(),
+          r.podsPerSecond(),
+          r.cpuSeconds(),
+          r.podsPerCpuSecond(),
+          r.heapMiB());
       if (mix.equals("diverse")) {
         boolean gate = r.nodes() == r.pods() / 5 && r.unschedulable() == 0;
         out.println(
