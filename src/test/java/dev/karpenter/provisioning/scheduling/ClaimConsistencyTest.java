@@ -427,6 +427,39 @@ class ClaimConsistencyTest {
     }
 
     @Test
+    void consolidationQuestionHonoursVolumeTopology() {
+      var node =
+          new ExistingNode(
+              "n-a",
+              Map.of(Labels.ZONE, "us-east-1a", Labels.HOSTNAME, "n-a"),
+              List.of(),
+              Resources.parse(Map.of("cpu", "8", "memory", "16Gi", "pods", "50")),
+              List.of(),
+              false);
+      var pool =
+          SchedulingNodePool.of(
+              "cpu", 0, Requirements.of(req(Labels.CAPACITY_TYPE, "In", "on-demand")), CPU);
+      var remaining =
+          input(List.of(), pool)
+              .withNodes(List.of(node))
+              .withVolumes(
+                  SchedulingInput.Volumes.of(
+                      List.of(pvc("data", "gp3", "pv-1")),
+                      List.of(pv("pv-1", "us-east-1b")),
+                      List.of()));
+      Pod moved = withClaim(pod("db").cpu("1").build(), "data");
+      var answer = new Scheduler().canReschedule(List.of(moved), remaining, 10.0);
+      assertTrue(answer.possible());
+      assertEquals(Map.of(), answer.result().existingNodes());
+      assertEquals("us-east-1b", answer.result().nodeClaims().get(0).zone());
+      var missing =
+          new Scheduler()
+              .canReschedule(
+                  List.of(withClaim(pod("lost").cpu("1").build(), "absent")), remaining, 10.0);
+      assertFalse(missing.possible());
+    }
+
+    @Test
     void allowedTopologiesOfAnUnboundClaimRestrictTheZone() {
       var r =
           solveWith(
