@@ -98,13 +98,17 @@ public final class BenchmarkWorkloads {
   }
 
   /**
-   * Identical pods with a satisfiable zone preference, an unsatisfiable weight-10 zone
-   * anti-affinity preference and a satisfiable weight-1 hostname anti-affinity preference.
+   * Upstream's makePreferencePods: identical {@code app=nginx} pods (one random request for all)
+   * with a satisfiable one-zone node preference, a weight-10 zone anti-affinity preference to each
+   * other (unsatisfiable beyond one pod per zone) and a satisfiable weight-1 hostname anti-affinity
+   * preference to each other: one node per pod once the zone term is relaxed.
    */
   public List<Pod> preferencePods(int count) {
     List<Pod> pods = new ArrayList<>();
+    String cpu = randomCpu();
+    String mem = randomMem();
     for (int i = 0; i < count; i++) {
-      PodSpecBuilder spec = spec("1", "1Gi");
+      PodSpecBuilder spec = spec(cpu, mem);
       spec.withNewAffinity()
           .withNewNodeAffinity()
           .addToPreferredDuringSchedulingIgnoredDuringExecution(
@@ -115,7 +119,7 @@ public final class BenchmarkWorkloads {
                       new NodeSelectorRequirementBuilder()
                           .withKey(Labels.ZONE)
                           .withOperator("In")
-                          .withValues(ZONES[0], ZONES[1])
+                          .withValues(ZONES[0])
                           .build())
                   .endPreference()
                   .build())
@@ -127,7 +131,7 @@ public final class BenchmarkWorkloads {
                   .withPodAffinityTerm(
                       new PodAffinityTermBuilder()
                           .withTopologyKey(Labels.ZONE)
-                          .withLabelSelector(selector("app", "pref"))
+                          .withLabelSelector(selector("app", "nginx"))
                           .build())
                   .build(),
               new WeightedPodAffinityTermBuilder()
@@ -135,12 +139,12 @@ public final class BenchmarkWorkloads {
                   .withPodAffinityTerm(
                       new PodAffinityTermBuilder()
                           .withTopologyKey(Labels.HOSTNAME)
-                          .withLabelSelector(selector("app", "other"))
+                          .withLabelSelector(selector("app", "nginx"))
                           .build())
                   .build())
           .endPodAntiAffinity()
           .endAffinity();
-      pods.add(pod(Map.of("app", "pref"), spec));
+      pods.add(pod(Map.of("app", "nginx"), spec));
     }
     return pods;
   }

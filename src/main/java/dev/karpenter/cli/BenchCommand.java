@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code karpenter bench}: parent of the benchmark subcommands. */
 @Command(
     name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Run a benchmark.",
     subcommands = {
       SchedulingBenchCommand.class,

@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 /** {@code karpenter bench catalog}: the cost of loading the embedded catalog, last line JSON. */
 @Command(
     name = "catalog",
+    mixinStandardHelpOptions = true,
     description =
         "Measure loading the embedded catalog plus the first instanceTypes(): in N fresh JVMs"
             + " (java -Xmx<max-heap>, class loading and JIT warm-up included) and warm in this"

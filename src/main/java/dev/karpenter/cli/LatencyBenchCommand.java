@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "latency",
+    mixinStandardHelpOptions = true,
     description =
         "Measure pending pod (kube-scheduler: PodScheduled=False/Unschedulable) -> NodeClaim"
             + " created over N pods on the local control plane; the last stdout line is JSON.")

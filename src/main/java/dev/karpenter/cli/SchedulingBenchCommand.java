@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code karpenter bench scheduling}: Karpenter's scheduling benchmark, last line JSON. */
 @Command(
     name = "scheduling",
+    mixinStandardHelpOptions = true,
     description =
         "Schedule N synthetic pods (Karpenter's diverse mix) onto 400 synthetic instance types and"
             + " report pods/s; the last stdout line is JSON.")
@@ -108,8 +109,16 @@ public final class SchedulingBenchCommand implements Runnable {
     }
     if (!output.equals("json")) {
       out.printf(
-          "%d pods -> %d nodes, %d unschedulable in %.3f s (%.0f pods/s), peak heap %d MiB%n",
-          r.pods(), r.nodes(), r.unschedulable(), r.seconds(), r.podsPerSecond(), r.heapMiB());
+          "%d pods -> %d nodes, %d unschedulable in %.3f s (%.0f pods/s; %.3f s CPU, %.0f pods per"
+              + " CPU second), peak heap %d MiB%n",
+          r.pods(),
+          r.nodes(),
+          r.unschedulable(),
+          r.seconds(),
+          r.podsPerSecond(),
+          r.cpuSeconds(),
+          r.podsPerCpuSecond(),
+          r.heapMiB());
       if (mix.equals("diverse")) {
         boolean gate = r.nodes() == r.pods() / 5 && r.unschedulable() == 0;
         out.println(

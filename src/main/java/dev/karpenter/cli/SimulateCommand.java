@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code karpenter simulate}: offline what-would-Karpenter-launch, no cluster, no AWS. */
 @Command(
     name = "simulate",
+    mixinStandardHelpOptions = true,
     description =
         "Plan the nodes for the pods in Kubernetes manifests (NodePool, EC2NodeClass, Pod,"
             + " Deployment, ReplicaSet, StatefulSet, Job, DaemonSet, Node) without a cluster or"
@@ -32,7 +33,11 @@ public final class SimulateCommand implements Runnable {
       description = "Manifest files or directories (multi-document YAML).")
   List<Path> files;
 
-  @Option(names = "-o", defaultValue = "table", description = "table or json.")
+  @Option(
+      names = "-o",
+      defaultValue = "table",
+      description =
+          "table, wide (the table plus why each NodeClaim got its instance type) or json.")
   String output;
 
   @Option(names = "--region", defaultValue = "us-east-1", description = "Catalog region.")
@@ -59,9 +64,9 @@ public final class SimulateCommand implements Runnable {
 
   @Override
   public void run() {
-    if (!output.equals("table") && !output.equals("json")) {
+    if (!output.equals("table") && !output.equals("wide") && !output.equals("json")) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "-o must be table or json, got '" + output + "'");
+          spec.commandLine(), "-o must be table, wide or json, got '" + output + "'");
     }
     if (!Catalog.regions().contains(region)) {
       throw new CommandLine.ParameterException(
@@ -82,12 +87,13 @@ public final class SimulateCommand implements Runnable {
     for (String w : reader.warnings()) {
       spec.commandLine().getErr().println("warning: " + w);
     }
-    SchedulingResult result = new Scheduler().solve(input);
+    SchedulingResult result =
+        new Scheduler(Scheduler.Options.defaults().withExplain(true)).solve(input);
     PrintWriter out = spec.commandLine().getOut();
     if (output.equals("json")) {
       PlanPrinter.printJson(result, out);
     } else {
-      PlanPrinter.printTable(result, out);
+      PlanPrinter.printTable(result, out, output.equals("wide"));
     }
     out.flush();
   }

@@ -24,10 +24,13 @@ import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterSnapshot;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,6 +142,9 @@ public final class ManifestReader {
     List<DaemonSet> daemonSets = new ArrayList<>();
     Map<String, Node> nodes = new LinkedHashMap<>();
     Map<String, Doc> boundDocs = new HashMap<>();
+    List<PersistentVolumeClaim> volumeClaims = new ArrayList<>();
+    List<PersistentVolume> volumes = new ArrayList<>();
+    List<StorageClass> storageClasses = new ArrayList<>();
     for (Doc d : docs) {
       switch (kind(d)) {
         case "NodePool" -> pools.add(nodePool(d, nodeClasses));
@@ -167,6 +173,9 @@ public final class ManifestReader {
           daemonSets.add(ds);
         }
         case "Node" -> nodes.put(name(d), convert(d, Node.class));
+        case "PersistentVolumeClaim" -> volumeClaims.add(convert(d, PersistentVolumeClaim.class));
+        case "PersistentVolume" -> volumes.add(convert(d, PersistentVolume.class));
+        case "StorageClass" -> storageClasses.add(convert(d, StorageClass.class));
         default -> {}
       }
     }
@@ -192,7 +201,9 @@ public final class ManifestReader {
             claims,
             pools,
             List.copyOf(nodeClasses.values()),
-            daemonSets);
+            daemonSets,
+            // The manifests are the whole cluster: a claim they do not hold does not exist.
+            SchedulingInput.Volumes.of(volumeClaims, volumes, storageClasses));
     return ClusterSnapshot.of(
         objects,
         pool ->

@@ -42,6 +42,9 @@ public final class PlanPrinter {
       }
       c.put("taints", taints);
       c.put("pods", p.pods());
+      if (p.explanation() != null) {
+        c.put("explanation", explanation(p.explanation()));
+      }
       claims.add(c);
     }
     List<Object> existing = new ArrayList<>();
@@ -70,6 +73,23 @@ public final class PlanPrinter {
     return doc;
   }
 
+  private static Map<String, Object> explanation(NodeClaimPlan.Explanation e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("chosen", e.chosen());
+    List<Object> cheaper = new ArrayList<>();
+    for (NodeClaimPlan.RuledOut r : e.cheaper()) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("instanceType", r.instanceType());
+      o.put("pricePerHour", round(r.pricePerHour()));
+      o.put("cause", r.cause());
+      o.put("reason", r.reason());
+      cheaper.add(o);
+    }
+    m.put("cheaperRuledOut", cheaper);
+    m.put("cheaperRuledOutByCause", new java.util.TreeMap<>(e.cheaperByCause()));
+    return m;
+  }
+
   private static double round(double d) {
     return Math.round(d * 1e6) / 1e6;
   }
@@ -86,6 +106,11 @@ public final class PlanPrinter {
   }
 
   public static void printTable(SchedulingResult r, PrintWriter out) {
+    printTable(r, out, false);
+  }
+
+  /** The table; {@code wide} adds, per NodeClaim, why it got its instance type. */
+  public static void printTable(SchedulingResult r, PrintWriter out, boolean wide) {
     if (!r.nodeClaims().isEmpty()) {
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"NODEPOOL", "INSTANCE-TYPE", "CAPACITY", "ZONE", "$/H", "PODS"});
@@ -102,6 +127,9 @@ public final class PlanPrinter {
       }
       table(rows, out);
       out.println();
+      if (wide) {
+        printExplanations(r, out);
+      }
     }
     if (!r.existingNodes().isEmpty()) {
       List<String[]> rows = new ArrayList<>();
@@ -124,6 +152,41 @@ public final class PlanPrinter {
         r.scheduledCount(),
         r.unschedulable().size(),
         r.totalPricePerHour());
+  }
+
+  private static void printExplanations(SchedulingResult r, PrintWriter out) {
+    int n = 0;
+    for (NodeClaimPlan p : r.nodeClaims()) {
+      n++;
+      NodeClaimPlan.Explanation e = p.explanation();
+      if (e == null) {
+        continue;
+      }
+      out.printf(Locale.ROOT, "NodeClaim %d (%s): %s%n", n, p.nodePool(), e.chosen());
+      int total = 0;
+      for (int c : e.cheaperByCause().values()) {
+        total += c;
+      }
+      if (total == 0) {
+        out.println("  no cheaper instance type in the NodePool");
+      }
+      for (NodeClaimPlan.RuledOut o : e.cheaper()) {
+        out.printf(
+            Locale.ROOT,
+            "  %-20s $%.4f/h  %-13s %s%n",
+            o.instanceType(),
+            o.pricePerHour(),
+            o.cause(),
+            o.reason());
+      }
+      if (total > e.cheaper().size()) {
+        List<String> parts = new ArrayList<>();
+        new java.util.TreeMap<>(e.cheaperByCause()).forEach((k, v) -> parts.add(k + " " + v));
+        out.printf(
+            Locale.ROOT, "  ... %d cheaper type(s) in all: %s%n", total, String.join(", ", parts));
+      }
+      out.println();
+    }
   }
 
   private static void table(List<String[]> rows, PrintWriter out) {

@@ -42,7 +42,8 @@ public record ClusterSnapshot(
     List<DaemonSet> daemonSets,
     List<Pool> nodePools,
     Map<String, PoolUsage> usage,
-    Set<String> unavailableOfferings) {
+    Set<String> unavailableOfferings,
+    SchedulingInput.Volumes volumes) {
 
   public ClusterSnapshot {
     pendingPods = List.copyOf(pendingPods);
@@ -52,6 +53,7 @@ public record ClusterSnapshot(
     nodePools = List.copyOf(nodePools);
     usage = Map.copyOf(usage);
     unavailableOfferings = Set.copyOf(unavailableOfferings);
+    volumes = volumes == null ? SchedulingInput.Volumes.UNKNOWN : volumes;
   }
 
   /** A NodePool that may launch nodes, with the instance types its EC2NodeClass resolves to. */
@@ -95,8 +97,10 @@ public record ClusterSnapshot(
       List<NodeClaim> nodeClaims,
       List<NodePool> nodePools,
       List<EC2NodeClass> nodeClasses,
-      List<DaemonSet> daemonSets) {
+      List<DaemonSet> daemonSets,
+      SchedulingInput.Volumes volumes) {
     public Objects {
+      volumes = volumes == null ? SchedulingInput.Volumes.UNKNOWN : volumes;
       pods = List.copyOf(pods);
       pending = List.copyOf(pending);
       nodes = List.copyOf(nodes);
@@ -126,7 +130,9 @@ public record ClusterSnapshot(
           claims,
           state.nodePools(),
           state.nodeClasses(),
-          state.daemonSets());
+          state.daemonSets(),
+          SchedulingInput.Volumes.of(
+              state.persistentVolumeClaims(), state.persistentVolumes(), state.storageClasses()));
     }
   }
 
@@ -174,7 +180,8 @@ public record ClusterSnapshot(
         objects.daemonSets(),
         pools,
         usage(objects.nodeClaims(), objects.nodes(), typesByPool),
-        unavailableOfferings);
+        unavailableOfferings,
+        objects.volumes());
   }
 
   /** The one translation to the scheduler's input. */
@@ -196,7 +203,7 @@ public record ClusterSnapshot(
               p.instanceTypes()));
     }
     return new SchedulingInput(
-        pendingPods, nodes, inFlight, daemonSets, pools, unavailableOfferings);
+        pendingPods, nodes, inFlight, daemonSets, pools, unavailableOfferings, volumes);
   }
 
   public PoolUsage usage(String nodePool) {

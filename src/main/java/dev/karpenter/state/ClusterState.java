@@ -5,9 +5,12 @@ import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -37,6 +40,9 @@ public final class ClusterState implements AutoCloseable {
   private SharedIndexInformer<NodePool> nodePools;
   private SharedIndexInformer<DaemonSet> daemonSets;
   private SharedIndexInformer<EC2NodeClass> nodeClasses;
+  private SharedIndexInformer<PersistentVolumeClaim> claims;
+  private SharedIndexInformer<PersistentVolume> volumes;
+  private SharedIndexInformer<StorageClass> storageClasses;
 
   public ClusterState(KubernetesClient client) {
     this.client = client;
@@ -72,6 +78,9 @@ public final class ClusterState implements AutoCloseable {
     nodePools = add(client.resources(NodePool.class).runnableInformer(0), null);
     daemonSets = add(client.apps().daemonSets().inAnyNamespace().runnableInformer(0), null);
     nodeClasses = add(client.resources(EC2NodeClass.class).runnableInformer(0), null);
+    claims = add(client.persistentVolumeClaims().inAnyNamespace().runnableInformer(0), null);
+    volumes = add(client.persistentVolumes().runnableInformer(0), null);
+    storageClasses = add(client.storage().v1().storageClasses().runnableInformer(0), null);
     for (SharedIndexInformer<?> i : informers) {
       i.start();
     }
@@ -191,6 +200,19 @@ public final class ClusterState implements AutoCloseable {
     return nodeClaims().stream()
         .filter(c -> c.getStatus() != null && providerId.equals(c.getStatus().getProviderID()))
         .findFirst();
+  }
+
+  /** PersistentVolumeClaims, PersistentVolumes and StorageClasses, for volume topology. */
+  public List<PersistentVolumeClaim> persistentVolumeClaims() {
+    return claims == null ? List.of() : claims.getStore().list();
+  }
+
+  public List<PersistentVolume> persistentVolumes() {
+    return volumes == null ? List.of() : volumes.getStore().list();
+  }
+
+  public List<StorageClass> storageClasses() {
+    return storageClasses == null ? List.of() : storageClasses.getStore().list();
   }
 
   public List<NodePool> nodePools() {

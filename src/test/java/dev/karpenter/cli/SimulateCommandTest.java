@@ -36,7 +36,8 @@ class SimulateCommandTest {
           json(
               GUIDE + "02-gpu-nodepools.yaml",
               GUIDE + "03-gpu-ec2nodeclasses.yaml",
-              GUIDE + "05-gpu-operator-workload.yaml");
+              GUIDE + "05-gpu-operator-workload.yaml",
+              "docs/examples/simulate/guide-volumes.yaml");
       List<String> fields = new ArrayList<>();
       d.fieldNames().forEachRemaining(fields::add);
       assertEquals(
@@ -49,7 +50,8 @@ class SimulateCommandTest {
           json(
                   GUIDE + "02-gpu-nodepools.yaml",
                   GUIDE + "03-gpu-ec2nodeclasses.yaml",
-                  GUIDE + "05-gpu-operator-workload.yaml")
+                  GUIDE + "05-gpu-operator-workload.yaml",
+                  "docs/examples/simulate/guide-volumes.yaml")
               .get("nodeClaims")
               .get(0);
       List<String> fields = new ArrayList<>();
@@ -64,7 +66,8 @@ class SimulateCommandTest {
               "instanceTypeOptions",
               "labels",
               "taints",
-              "pods"),
+              "pods",
+              "explanation"),
           fields);
       assertEquals(c.get("instanceType").asText(), c.get("instanceTypeOptions").get(0).asText());
       assertTrue(c.get("instanceTypeOptions").size() <= 60);
@@ -76,7 +79,8 @@ class SimulateCommandTest {
           json(
               GUIDE + "02-gpu-nodepools.yaml",
               GUIDE + "03-gpu-ec2nodeclasses.yaml",
-              GUIDE + "05-gpu-operator-workload.yaml");
+              GUIDE + "05-gpu-operator-workload.yaml",
+              "docs/examples/simulate/guide-volumes.yaml");
       Set<String> pods = new java.util.TreeSet<>();
       for (JsonNode c : d.get("nodeClaims")) {
         c.get("pods").forEach(p -> pods.add(p.asText()));
@@ -105,12 +109,86 @@ class SimulateCommandTest {
           json(
               GUIDE + "02-gpu-nodepools.yaml",
               GUIDE + "10-training-cluster.yaml",
+              SIM + "guide-volumes.yaml",
               SIM + "neuron.yaml");
       // The trainium pod selects provisionerType=Karpenter, which only the workshop pool sets.
       JsonNode u = d.get("unschedulable");
       assertEquals(1, u.size());
       assertEquals("ml-training/trainium-llama", u.get(0).get("pod").asText());
       assertTrue(u.get(0).get("reason").asText().contains("label provisionerType is not defined"));
+    }
+
+    @Test
+    void explanationNamesTheChoiceAndWhatRuledOutCheaperTypes() throws Exception {
+      JsonNode c =
+          json(
+                  GUIDE + "02-gpu-nodepools.yaml",
+                  GUIDE + "03-gpu-ec2nodeclasses.yaml",
+                  GUIDE + "05-gpu-operator-workload.yaml",
+                  SIM + "guide-volumes.yaml")
+              .get("nodeClaims")
+              .get(0);
+      JsonNode e = c.get("explanation");
+      assertTrue(
+          e.get("chosen").asText().startsWith(c.get("instanceType").asText() + " "), e.toString());
+      assertTrue(e.get("chosen").asText().contains("cheapest compatible offering"), e.toString());
+      JsonNode cheaper = e.get("cheaperRuledOut");
+      assertTrue(cheaper.size() > 0, e.toString());
+      double price = c.get("pricePerHour").asDouble();
+      int counted = 0;
+      for (var it = e.get("cheaperRuledOutByCause").fields(); it.hasNext(); ) {
+        counted += it.next().getValue().asInt();
+      }
+      assertTrue(counted >= cheaper.size());
+      for (JsonNode o : cheaper) {
+        assertTrue(o.get("pricePerHour").asDouble() < price, o.toString());
+        assertFalse(o.get("reason").asText().isEmpty());
+        assertTrue(
+            Set.of(
+                    "nodepool",
+                    "requirement",
+                    "offering",
+                    "resources",
+                    "limit",
+                    "exotic",
+                    "capacity-type",
+                    "options")
+                .contains(o.get("cause").asText()),
+            o.toString());
+        assertFalse(o.get("instanceType").asText().equals(c.get("instanceType").asText()));
+      }
+    }
+
+    @Test
+    void wideTableExplainsEachNodeClaim() {
+      CliRunner.Result r =
+          CliRunner.run(
+              "simulate",
+              "-o",
+              "wide",
+              "-f",
+              GUIDE + "02-gpu-nodepools.yaml",
+              "-f",
+              GUIDE + "03-gpu-ec2nodeclasses.yaml",
+              "-f",
+              GUIDE + "05-gpu-operator-workload.yaml",
+              "-f",
+              SIM + "guide-volumes.yaml");
+      assertEquals(0, r.exitCode(), r.err());
+      assertTrue(r.out().contains("NodeClaim 1 ("), r.out());
+      assertTrue(r.out().contains("cheapest compatible offering"), r.out());
+    }
+
+    @Test
+    void podsWhosePersistentVolumeClaimIsMissingAreNotPlanned() throws Exception {
+      JsonNode d = json(GUIDE + "02-gpu-nodepools.yaml", GUIDE + "10-training-cluster.yaml");
+      JsonNode u = d.get("unschedulable");
+      assertEquals(4, u.size(), u.toString());
+      for (JsonNode e : u) {
+        assertTrue(
+            e.get("reason").asText().contains("PersistentVolumeClaim ml-training/"), e.toString());
+      }
+      assertEquals(0, d.get("nodeClaims").size());
     }
 
     @Test
@@ -149,6 +227,55 @@ class SimulateCommandTest {
       // Queue order is cpu then memory descending: the web pods (500m, 1Gi) come before "small"
       // (500m, no memory) and take the 1 cpu left on worker-1.
       assertEquals(List.of("default/web-0", "default/web-1"), onWorker);
+    }
+  }
+
+  @Nested
+  class Limits {
+    @Test
+    void existingNodesOfThePoolCountAgainstCpuAndNodesLimits(@TempDir Path dir) throws Exception {
+      Path f = dir.resolve("cluster.yaml");
+      Files.writeString(
+          f,
+          """
+          apiVersion: karpenter.sh/v1
+          kind: NodePool
+          metadata: {name: capped}
+          spec:
+            limits: {cpu: "16", nodes: "1"}
+            template:
+              spec:
+                nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+                requirements:
+                  - {key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}
+          ---
+          apiVersion: v1
+          kind: Node
+          metadata:
+            name: worker-1
+            labels: {karpenter.sh/nodepool: capped, kubernetes.io/arch: amd64}
+          status:
+            capacity: {cpu: "8", memory: 32Gi, pods: "58"}
+            allocatable: {cpu: "8", memory: 30Gi, pods: "58"}
+          ---
+          apiVersion: v1
+          kind: Pod
+          metadata: {name: running}
+          spec:
+            nodeName: worker-1
+            containers: [{name: c, image: x, resources: {requests: {cpu: "7500m"}}}]
+          ---
+          apiVersion: v1
+          kind: Pod
+          metadata: {name: more}
+          spec:
+            containers: [{name: c, image: x, resources: {requests: {cpu: "2"}}}]
+          """);
+      JsonNode d = json(f.toString());
+      assertEquals(0, d.get("nodeClaims").size(), d.toString());
+      JsonNode u = d.get("unschedulable");
+      assertEquals("default/more", u.get(0).get("pod").asText());
+      assertTrue(u.get(0).get("reason").asText().contains("limit nodes=1"), u.toString());
     }
   }
 

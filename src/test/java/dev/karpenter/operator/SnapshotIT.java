@@ -190,7 +190,8 @@ class SnapshotIT {
                   .filter(p -> POOLS.contains(p.getMetadata().getName()))
                   .toList(),
               all.nodeClasses(),
-              List.of());
+              List.of(),
+              all.volumes());
       ClusterSnapshot inCluster = ClusterSnapshot.of(mine, cloud::instanceTypes, Set.of());
 
       // The node class reached allocatable the same way on both paths, and it did change it.

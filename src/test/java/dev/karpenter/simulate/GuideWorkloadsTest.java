@@ -74,7 +74,8 @@ class GuideWorkloadsTest {
         plan(
             G + "02-gpu-nodepools.yaml",
             G + "03-gpu-ec2nodeclasses.yaml",
-            G + "05-gpu-operator-workload.yaml");
+            G + "05-gpu-operator-workload.yaml",
+            "docs/examples/simulate/guide-volumes.yaml");
     assertEquals(Map.of(), r.unschedulable());
     assertEquals(3, r.scheduledCount());
     for (NodeClaimPlan p : r.nodeClaims()) {
@@ -91,7 +92,8 @@ class GuideWorkloadsTest {
         plan(
             G + "02-gpu-nodepools.yaml",
             G + "03-gpu-ec2nodeclasses.yaml",
-            G + "05-gpu-operator-workload.yaml");
+            G + "05-gpu-operator-workload.yaml",
+            "docs/examples/simulate/guide-volumes.yaml");
     NodeClaimPlan p = r.nodeClaims().get(0);
     for (String option : p.instanceTypeOptions()) {
       double cheapestSpot = Double.MAX_VALUE;
@@ -120,7 +122,8 @@ class GuideWorkloadsTest {
         plan(
             G + "02-gpu-nodepools.yaml",
             G + "03-gpu-ec2nodeclasses.yaml",
-            G + "10-training-cluster.yaml");
+            G + "10-training-cluster.yaml",
+            "docs/examples/simulate/guide-volumes.yaml");
     assertEquals(Map.of(), r.unschedulable());
     assertEquals(4, r.scheduledCount());
     for (NodeClaimPlan p : r.nodeClaims()) {

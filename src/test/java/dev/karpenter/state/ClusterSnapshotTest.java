@@ -144,7 +144,8 @@ class ClusterSnapshotTest {
                 List.of(claim("p-a", "p", "m5.large", "m5.2xlarge")),
                 List.of(pool),
                 List.of(nc),
-                List.of()),
+                List.of(),
+                null),
             p -> M5,
             java.util.Set.of());
     var input = snapshot.schedulingInput();

@@ -188,7 +188,9 @@ public final class Labels {
           "failure-domain.beta.kubernetes.io/region", REGION,
           "beta.kubernetes.io/arch", ARCH,
           "beta.kubernetes.io/os", OS,
-          "beta.kubernetes.io/instance-type", INSTANCE_TYPE);
+          "beta.kubernetes.io/instance-type", INSTANCE_TYPE,
+          // The EBS CSI driver's zone key, as the AWS provider normalizes it.
+          "topology.ebs.csi.aws.com/zone", ZONE);
 
   public static String normalize(String key) {
     return ALIASES.getOrDefault(key, key);

@@ -127,7 +127,7 @@ final class CostImprover {
       }
       patterned |= strategy == 0 && !patternsLate;
       double after = cost(candidate);
-      if (after < bestCost - 1e-9 && withinLimits(unit, candidate)) {
+      if (after < bestCost - 1e-9 && keepsWeightOrder(candidate) && withinLimits(unit, candidate)) {
         best = candidate;
         bestCost = after;
       }
@@ -138,6 +138,33 @@ final class CostImprover {
     out.addAll(best);
     return before - bestCost;
   }
+
+  /**
+   * A new claim of a NodePool must hold a pod that no NodePool of higher weight could host, as when
+   * the claim was first opened: otherwise those pods would have had a claim of the higher- weight
+   * pool. Re-packing may not split such pods off onto a claim of their own.
+   */
+  private boolean keepsWeightOrder(List<Simulation.Claim> candidate) {
+    if (sim.pools.get(0).pool.weight() == candidate.get(0).pool.pool.weight()) {
+      return true;
+    }
+    for (Simulation.Claim c : candidate) {
+      boolean anchored = false;
+      for (PodState p : c.pods) {
+        Boolean h = hostableHigher.computeIfAbsent(p, k -> sim.hostableBefore(k, c.pool));
+        if (!h) {
+          anchored = true;
+          break;
+        }
+      }
+      if (!anchored) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private final Map<PodState, Boolean> hostableHigher = new java.util.IdentityHashMap<>();
 
   private double cost(List<Simulation.Claim> claims) {
     double sum = 0;
@@ -562,11 +589,7 @@ final class CostImprover {
     for (int t : types) {
       boolean ok = true;
       for (int k = 0; k < n && ok; k++) {
-        // Options no larger than the chosen type in any limited resource keep the reservation
-        // at the chosen type's size.
-        ok =
-            req[k] <= pi.alloc[t][k]
-                && (!pi.limited || pi.limit[k] < 0 || pi.capacity[t][k] <= pi.capacity[chosen][k]);
+        ok = req[k] <= pi.alloc[t][k];
       }
       if (ok) {
         fit.add(t);
@@ -675,15 +698,7 @@ final class CostImprover {
   }
 
   private static long[] reservation(Simulation.PoolInfo pi, Simulation.Claim s) {
-    long[] r = new long[pi.limit.length];
-    for (int t : s.candidates) {
-      for (int k = 0; k < r.length; k++) {
-        if (pi.limit[k] >= 0) {
-          r[k] = Math.max(r[k], pi.capacity[t][k]);
-        }
-      }
-    }
-    return r;
+    return pi.reservationOf(Simulation.launchChoice(pi, s.requirements, s.candidates).type());
   }
 
   private static void applyReservation(List<Simulation.Claim> old, List<Simulation.Claim> split) {

@@ -41,6 +41,7 @@ final class PodState {
   final List<PodAffinityTerm> preferredAntiAffinity = new ArrayList<>();
   final List<TopologySpreadConstraint> spreads = new ArrayList<>();
   boolean toleratePreferNoSchedule;
+  private Requirements volumes = Requirements.NONE;
   private Requirements current;
   List<Topology.Constraint> constraints;
   List<Topology.Group> matchedBy;
@@ -132,8 +133,17 @@ final class PodState {
     return out;
   }
 
+  /**
+   * Adds the node requirements of the pod's volumes: to where the pod may run, not to the domains
+   * its topology spread counts (as Karpenter).
+   */
+  void volumeRequirements(Requirements r) {
+    volumes = r;
+    recompute();
+  }
+
   private void recompute() {
-    Requirements r = nodeSelector.and(requiredTerms.get(0));
+    Requirements r = nodeSelector.and(requiredTerms.get(0)).and(volumes);
     if (!preferredNode.isEmpty()) {
       r = r.and(preferredNode.get(0));
     }

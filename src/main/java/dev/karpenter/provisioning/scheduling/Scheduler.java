@@ -18,27 +18,42 @@ public final class Scheduler {
    * @param improveBudget time the cost improver may spend; zero disables it
    * @param maxNewNodes at most this many new NodeClaims (-1 = unbounded)
    * @param maxNewNodePrice new NodeClaims must launch strictly cheaper than this
+   * @param explain attach to each NodeClaim why it got its instance type
    */
   public record Options(
       boolean ignorePreferences,
       Duration improveBudget,
       int maxNewNodes,
       double maxNewNodePrice,
-      Clock clock) {
+      Clock clock,
+      boolean explain) {
+    public Options(
+        boolean ignorePreferences,
+        Duration improveBudget,
+        int maxNewNodes,
+        double maxNewNodePrice,
+        Clock clock) {
+      this(ignorePreferences, improveBudget, maxNewNodes, maxNewNodePrice, clock, false);
+    }
+
     public static Options defaults() {
       return new Options(false, Duration.ofSeconds(2), -1, Double.MAX_VALUE, Clock.systemUTC());
     }
 
     public Options withImproveBudget(Duration d) {
-      return new Options(ignorePreferences, d, maxNewNodes, maxNewNodePrice, clock);
+      return new Options(ignorePreferences, d, maxNewNodes, maxNewNodePrice, clock, explain);
     }
 
     public Options withIgnorePreferences(boolean b) {
-      return new Options(b, improveBudget, maxNewNodes, maxNewNodePrice, clock);
+      return new Options(b, improveBudget, maxNewNodes, maxNewNodePrice, clock, explain);
+    }
+
+    public Options withExplain(boolean b) {
+      return new Options(ignorePreferences, improveBudget, maxNewNodes, maxNewNodePrice, clock, b);
     }
 
     Options withNewNodeBound(int n, double price) {
-      return new Options(ignorePreferences, improveBudget, n, price, clock);
+      return new Options(ignorePreferences, improveBudget, n, price, clock, explain);
     }
   }
 

@@ -100,6 +100,7 @@ final class Simulation {
     final long[][] capacity;
     final long[] limit;
     final long[] used;
+    final long usedNodesAtStart;
     final boolean limited;
 
     PoolInfo(SchedulingNodePool pool, List<DaemonSet> daemonSets) {
@@ -134,6 +135,16 @@ final class Simulation {
       }
       limit = new long[index.size()];
       used = index.vector(pool.usage());
+      // Every node and in-flight NodeClaim of the pool counts against limits.nodes, whether or not
+      // the caller's usage includes the count.
+      long count = 0;
+      for (ExistingNode n : concat(input.nodes(), input.inFlight())) {
+        if (pool.name().equals(n.labels().get(Labels.NODEPOOL))) {
+          count += 1000;
+        }
+      }
+      used[nodesI] = Math.max(used[nodesI], count);
+      usedNodesAtStart = used[nodesI];
       java.util.Arrays.fill(limit, -1);
       boolean any = false;
       for (Map.Entry<String, Long> e : pool.limits().milli().entrySet()) {
@@ -178,6 +189,16 @@ final class Simulation {
         }
       }
       return true;
+    }
+
+    long[] reservationOf(int t) {
+      long[] r = new long[limit.length];
+      for (int k = 0; k < r.length; k++) {
+        if (limit[k] >= 0) {
+          r[k] = capacity[t][k];
+        }
+      }
+      return r;
     }
 
     String limitReason(int t, long[] reservedOthers) {
@@ -321,8 +342,16 @@ final class Simulation {
       pools.add(new PoolInfo(np, input.daemonSets()));
     }
 
+    VolumeTopology volumes = new VolumeTopology(input.volumes());
     for (Pod p : input.pendingPods()) {
       PodState s = new PodState(p, index, options.ignorePreferences());
+      VolumeTopology.Answer v = volumes.of(p);
+      if (v.error() != null) {
+        // Karpenter ignores such pods (with an event) until their volumes exist.
+        unschedulable.put(s.key, v.error());
+        continue;
+      }
+      s.volumeRequirements(v.requirements());
       pending.add(s);
       topology.constraints(s);
     }
@@ -546,7 +575,18 @@ final class Simulation {
       }
       req = req.and(podReq);
     }
-    Placement pl = place(p, c.pool, req, c.candidates, c.requests, c.hostname, c.reservation);
+    // Options are re-filtered whenever the pod narrows the requirements: every option the claim
+    // keeps must satisfy every pod on it.
+    Placement pl =
+        place(
+            p,
+            c.pool,
+            req,
+            !req.equals(c.requirements),
+            c.candidates,
+            c.requests,
+            c.hostname,
+            c.reservation);
     if (pl.reason != null) {
       return false;
     }
@@ -584,7 +624,7 @@ final class Simulation {
       all[i] = i;
     }
     String hostname = "hostname-placeholder-" + claimSeq;
-    Placement pl = place(p, pi, req, all, new long[index.size()], hostname, null);
+    Placement pl = place(p, pi, req, true, all, new long[index.size()], hostname, null);
     if (pl.reason != null) {
       return pl.reason;
     }
@@ -603,6 +643,7 @@ final class Simulation {
       PodState p,
       PoolInfo pi,
       Requirements req,
+      boolean narrowed,
       int[] candidates,
       long[] claimRequests,
       String hostname,
@@ -639,7 +680,7 @@ final class Simulation {
       }
     }
     long[] total = ResourceIndex.plus(claimRequests, p.requests);
-    boolean reqChanged = req != before || fresh;
+    boolean reqChanged = req != before || fresh || narrowed;
     int[] out = new int[cands.length];
     int n = 0;
     int compatibleCount = 0;
@@ -698,19 +739,45 @@ final class Simulation {
     }
     long[] reservation = null;
     if (pi.limited) {
-      reservation = new long[index.size()];
-      for (int t : kept) {
-        for (int k = 0; k < reservation.length; k++) {
-          if (pi.limit[k] >= 0) {
-            reservation[k] = Math.max(reservation[k], pi.capacity[t][k]);
-          }
-        }
-      }
+      // The option that would launch is what counts against the limit while planning; every
+      // option fits on its own, and trimToLimits() later keeps the claims' largest options
+      // together under the limit.
+      reservation = pi.reservationOf(launchChoice(pi, req, kept).type);
     }
     return new Placement(req, kept, reservation, domains, null);
   }
 
-  private static boolean fitsAll(long[] alloc, long[] total) {
+  /**
+   * Whether a NodePool ahead of {@code pi} in weight order could host {@code p} on a NodeClaim of
+   * its own (taints, requirements, resources, limits): then a new claim of {@code pi} holding only
+   * such pods would break weight order.
+   */
+  boolean hostableBefore(PodState p, PoolInfo pi) {
+    for (PoolInfo q : pools) {
+      if (q == pi) {
+        return false;
+      }
+      if (q.pool.weight() == pi.pool.weight()) {
+        continue;
+      }
+      if (Pods.untolerated(p.tolerations, q.pool.taints(), !p.toleratePreferNoSchedule) != null
+          || q.requirements.incompatibility(p.requirements()) != null) {
+        continue;
+      }
+      Requirements req = q.requirements.and(p.requirements());
+      long[] none = new long[index.size()];
+      for (int t = 0; t < q.types.length; t++) {
+        if (fitsAll(q.alloc[t], p.requests)
+            && compatible(q.types[t], req)
+            && (!q.limited || q.fitsLimit(t, none))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  static boolean fitsAll(long[] alloc, long[] total) {
     for (int k = 0; k < alloc.length; k++) {
       if (total[k] > alloc[k]) {
         return false;
@@ -821,10 +888,82 @@ final class Simulation {
 
   // ---------------------------------------------------------------- result
 
+  /**
+   * Keeps each limited pool's claims together under its limits even if every claim launched its
+   * largest option: claims are visited in order, and each keeps the options that fit beside the
+   * options already kept before it and the launch choice of those after it. A claim whose launch
+   * choice no longer fits is dropped and its pods reported.
+   */
+  void trimToLimits() {
+    for (PoolInfo pi : pools) {
+      if (!pi.limited) {
+        continue;
+      }
+      List<Claim> mine = new ArrayList<>();
+      for (Claim c : claims) {
+        if (c.pool == pi) {
+          mine.add(c);
+        }
+      }
+      if (mine.isEmpty()) {
+        continue;
+      }
+      int n = index.size();
+      long[][] launch = new long[mine.size()][];
+      long[] base = index.vector(pi.pool.usage());
+      base[index.indexOf("nodes")] = pi.usedNodesAtStart;
+      long[] after = new long[n];
+      for (int i = 0; i < mine.size(); i++) {
+        launch[i] =
+            pi.capacity[launchChoice(pi, mine.get(i).requirements, mine.get(i).candidates).type];
+        ResourceIndex.addInPlace(after, launch[i]);
+      }
+      long[] kept = base.clone();
+      for (int i = 0; i < mine.size(); i++) {
+        Claim c = mine.get(i);
+        for (int k = 0; k < n; k++) {
+          after[k] -= launch[i][k];
+        }
+        int[] fit = new int[c.candidates.length];
+        int m = 0;
+        long[] max = new long[n];
+        for (int t : c.candidates) {
+          boolean ok = true;
+          for (int k = 0; k < n && ok; k++) {
+            ok = pi.limit[k] < 0 || kept[k] + after[k] + pi.capacity[t][k] <= pi.limit[k];
+          }
+          if (ok) {
+            fit[m++] = t;
+            for (int k = 0; k < n; k++) {
+              max[k] = Math.max(max[k], pi.capacity[t][k]);
+            }
+          }
+        }
+        if (m == 0) {
+          claims.remove(c);
+          for (PodState p : c.pods) {
+            unschedulable.put(
+                p.key, pi.pool.name() + ": " + pi.limitReason(c.candidates[0], new long[n]));
+          }
+          continue;
+        }
+        if (m < c.candidates.length) {
+          c.setCandidates(java.util.Arrays.copyOf(fit, m));
+        }
+        ResourceIndex.addInPlace(kept, max);
+      }
+    }
+  }
+
   SchedulingResult result() {
+    trimToLimits();
     List<NodeClaimPlan> plans = new ArrayList<>();
     for (Claim c : claims) {
-      plans.add(plan(c));
+      NodeClaimPlan p = plan(c);
+      if (options.explain()) {
+        p = withExplanation(p, explain(c, p));
+      }
+      plans.add(p);
     }
     Map<String, List<String>> existing = new TreeMap<>();
     for (NodeState n : nodes) {
@@ -840,19 +979,237 @@ final class Simulation {
    * fits (skipped when minValues is in play).
    */
   private int[] launchable(Claim c) {
-    for (Requirement r : c.requirements.all()) {
+    return launchable(c.pool, c.requirements, c.candidates);
+  }
+
+  static int[] launchable(PoolInfo pi, Requirements req, int[] candidates) {
+    for (Requirement r : req.all()) {
       if (r.minValues() > 0) {
-        return c.candidates;
+        return candidates;
       }
     }
-    int[] generic = new int[c.candidates.length];
+    int[] generic = new int[candidates.length];
     int n = 0;
-    for (int t : c.candidates) {
-      if (!ExoticFilter.isExotic(c.pool.types[t].type)) {
+    for (int t : candidates) {
+      if (!ExoticFilter.isExotic(pi.types[t].type)) {
         generic[n++] = t;
       }
     }
-    return n == 0 ? c.candidates : java.util.Arrays.copyOf(generic, n);
+    return n == 0 ? candidates : java.util.Arrays.copyOf(generic, n);
+  }
+
+  /** The instance type and offering that would launch. */
+  record Launch(int type, Offering offering) {}
+
+  /**
+   * What EC2 would launch among {@code opts}: reserved, then spot, then on-demand; the cheapest
+   * offering of the first capacity type any option offers.
+   */
+  static Launch launchChoice(PoolInfo pi, Requirements req, int[] candidates) {
+    int[] opts = launchable(pi, req, candidates);
+    Requirement zone = req.get(Labels.ZONE);
+    Requirement ct = req.get(Labels.CAPACITY_TYPE);
+    for (String capacityType : List.of(Labels.RESERVED, Labels.SPOT, Labels.ON_DEMAND)) {
+      if (ct != null && !ct.matches(capacityType)) {
+        continue;
+      }
+      Requirement only = Requirement.in(Labels.CAPACITY_TYPE, capacityType);
+      Offering launch = null;
+      int launchType = -1;
+      for (int t : opts) {
+        Offering o = pi.types[t].cheapest(zone, only);
+        if (o != null && (launch == null || o.price() < launch.price())) {
+          launch = o;
+          launchType = t;
+        }
+      }
+      if (launch != null) {
+        return new Launch(launchType, launch);
+      }
+    }
+    return new Launch(opts[0], pi.types[opts[0]].cheapest(zone, ct));
+  }
+
+  private static NodeClaimPlan withExplanation(NodeClaimPlan p, NodeClaimPlan.Explanation e) {
+    return new NodeClaimPlan(
+        p.nodePool(),
+        p.instanceType(),
+        p.capacityType(),
+        p.zone(),
+        p.pricePerHour(),
+        p.instanceTypeOptions(),
+        p.labels(),
+        p.taints(),
+        p.requirements(),
+        p.requests(),
+        p.pods(),
+        e);
+  }
+
+  private static final int EXPLAINED_TYPES = 10;
+
+  /** Why the claim launches what it does, and what ruled out each cheaper type of its pool. */
+  NodeClaimPlan.Explanation explain(Claim c, NodeClaimPlan plan) {
+    PoolInfo pi = c.pool;
+    Map<InstanceType, Integer> indexOf = new IdentityHashMap<>();
+    for (int i = 0; i < pi.types.length; i++) {
+      indexOf.put(pi.types[i].type, i);
+    }
+    Set<Integer> candidates = new java.util.HashSet<>();
+    for (int t : c.candidates) {
+      candidates.add(t);
+    }
+    Set<Integer> launchable = new java.util.HashSet<>();
+    for (int t : launchable(c)) {
+      launchable.add(t);
+    }
+    List<NodeClaimPlan.RuledOut> cheaper = new ArrayList<>();
+    Map<String, Integer> byCause = new TreeMap<>();
+    // A type's price is its cheapest offering the NodePool allows (available or not).
+    Requirement poolZone = pi.requirements.get(Labels.ZONE);
+    Requirement poolCt = pi.requirements.get(Labels.CAPACITY_TYPE);
+    for (InstanceType it : pi.pool.instanceTypes()) {
+      double min = Double.MAX_VALUE;
+      for (Offering o : it.offerings()) {
+        if ((poolZone == null || poolZone.matches(o.zone()))
+            && (poolCt == null || poolCt.matches(o.capacityType()))) {
+          min = Math.min(min, o.price());
+        }
+      }
+      if (min >= plan.pricePerHour() || it.name().equals(plan.instanceType())) {
+        continue;
+      }
+      String[] why = whyNot(c, plan, it, indexOf.get(it), candidates, launchable);
+      cheaper.add(new NodeClaimPlan.RuledOut(it.name(), min, why[0], why[1]));
+      byCause.merge(why[0], 1, Integer::sum);
+    }
+    // Types the NodePool itself excludes are only counted unless nothing else was cheaper.
+    cheaper.sort(
+        Comparator.comparing((NodeClaimPlan.RuledOut o) -> o.cause().equals("nodepool"))
+            .thenComparingDouble(NodeClaimPlan.RuledOut::pricePerHour)
+            .thenComparing(NodeClaimPlan.RuledOut::instanceType));
+    long others = cheaper.stream().filter(o -> !o.cause().equals("nodepool")).count();
+    int shown = others > 0 ? (int) Math.min(others, EXPLAINED_TYPES) : Math.min(3, cheaper.size());
+    String chosen =
+        String.format(
+            java.util.Locale.ROOT,
+            "%s %s in %s at $%.4f/h: the cheapest compatible offering among %d option(s)%s",
+            plan.instanceType(),
+            plan.capacityType(),
+            plan.zone(),
+            plan.pricePerHour(),
+            plan.instanceTypeOptions().size(),
+            plan.capacityType().equals(Labels.ON_DEMAND)
+                ? ""
+                : " (" + plan.capacityType() + " is preferred)");
+    return new NodeClaimPlan.Explanation(chosen, cheaper.subList(0, shown), byCause);
+  }
+
+  private String[] whyNot(
+      Claim c,
+      NodeClaimPlan plan,
+      InstanceType it,
+      Integer i,
+      Set<Integer> candidates,
+      Set<Integer> launchable) {
+    PoolInfo pi = c.pool;
+    TypeInfo ti = typeInfos.get(it);
+    Map<String, String> labels = ti == null ? it.labels() : ti.labels;
+    for (Requirement r : pi.requirements.all()) {
+      if (Labels.INSTANCE_TYPE_KEYS.contains(r.key()) && !r.matches(labels.get(r.key()))) {
+        return new String[] {"nodepool", "NodePool requirement " + r};
+      }
+    }
+    for (Requirement r : c.requirements.all()) {
+      if (Labels.INSTANCE_TYPE_KEYS.contains(r.key()) && !r.matches(labels.get(r.key()))) {
+        return new String[] {"requirement", "requirement " + r + " of the pods"};
+      }
+    }
+    Requirement zone = c.requirements.get(Labels.ZONE);
+    Requirement ct = c.requirements.get(Labels.CAPACITY_TYPE);
+    List<String> unavailable = new ArrayList<>();
+    boolean offered = false;
+    for (Offering o : it.offerings()) {
+      if ((zone == null || zone.matches(o.zone()))
+          && (ct == null || ct.matches(o.capacityType()))) {
+        offered = true;
+        if (!o.available()
+            || input
+                .unavailableOfferings()
+                .contains(o.capacityType() + ":" + it.name() + ":" + o.zone())) {
+          unavailable.add(o.capacityType() + "/" + o.zone());
+        }
+      }
+    }
+    if (!offered) {
+      return new String[] {
+        "offering", "no offering under " + (zone == null ? "" : zone + " ") + (ct == null ? "" : ct)
+      };
+    }
+    Offering allowed = ti == null ? null : ti.cheapest(zone, ct);
+    if (allowed == null) {
+      return new String[] {
+        "offering",
+        "offering unavailable ("
+            + String.join(", ", unavailable.subList(0, Math.min(3, unavailable.size())))
+            + (unavailable.size() > 3 ? ", ..." : "")
+            + ")"
+      };
+    }
+    if (allowed.price() >= plan.pricePerHour()) {
+      return new String[] {
+        "offering",
+        "cheaper only outside the claim's zone or capacity type ("
+            + (zone == null ? "" : zone + " ")
+            + (ct == null ? "" : ct.toString())
+            + ")"
+      };
+    }
+    if (i == null) {
+      return new String[] {"requirement", "not usable in the NodePool"};
+    }
+    if (!fitsAll(pi.alloc[i], c.requests)) {
+      long[] short_ = new long[c.requests.length];
+      for (int k = 0; k < short_.length; k++) {
+        short_[k] = c.requests[k] > pi.alloc[i][k] ? c.requests[k] : 0;
+      }
+      return new String[] {
+        "resources",
+        "pods did not fit: they need " + index.describeAtLeast(short_) + " after DaemonSet overhead"
+      };
+    }
+    if (!candidates.contains(i)) {
+      if (pi.limited) {
+        for (int k = 0; k < pi.limit.length; k++) {
+          if (pi.limit[k] >= 0
+              && pi.capacity[i][k]
+                  > pi.capacity[launchChoice(pi, c.requirements, c.candidates).type()][k]) {
+            String n = index.name(k);
+            return new String[] {
+              "limit",
+              "limit " + n + "=" + Quantities.format(n, pi.limit[k]) + " leaves no room for it"
+            };
+          }
+        }
+      }
+      return new String[] {"options", "not among the claim's options (minValues or re-packing)"};
+    }
+    if (!launchable.contains(i)) {
+      return new String[] {
+        "exotic", "exotic type (GPU, accelerator or metal) skipped while a generic type fits"
+      };
+    }
+    if (!allowed.capacityType().equals(plan.capacityType())) {
+      return new String[] {
+        "capacity-type",
+        "its cheaper offering is "
+            + allowed.capacityType()
+            + "; "
+            + plan.capacityType()
+            + " is preferred"
+      };
+    }
+    return new String[] {"options", "not among the 60 cheapest options"};
   }
 
   /** Orders a claim's options by price under its requirements and picks the launch offering. */
