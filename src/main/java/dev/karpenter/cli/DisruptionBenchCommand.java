@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code karpenter bench disruption}: one full disruption pass over a synthetic cluster. */
 @Command(
     name = "disruption",
+    mixinStandardHelpOptions = true,
     description =
         "Time one full disruption (consolidation) pass over N nodes and M pods: a CPU pool with"
             + " a fifth of its nodes underutilized and a tainted GPU pool with some oversized"

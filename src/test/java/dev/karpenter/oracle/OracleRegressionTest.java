@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -123,7 +122,6 @@ class OracleRegressionTest {
    * In a cluster the node would be labelled instance-family=g5 by nobody.
    */
   @Test
-  @Tag("known-defect")
   void relaxedPreferenceOfAJoiningPodLeavesNoRequirement() {
     Pod first = pod("app0", "4", "4Gi");
     Pod second =
@@ -158,7 +156,6 @@ class OracleRegressionTest {
    * claim whose requirements say family In [m6i, m7i] while its options are m6g/m7g/c6g...
    */
   @Test
-  @Tag("known-defect")
   void podWhoseOredTermsNoOptionMeetsIsUnschedulable() {
     SchedulingNodePool arm =
         SchedulingNodePool.of(
@@ -212,7 +209,6 @@ class OracleRegressionTest {
    * joining pod's requirement does not narrow the options.
    */
   @Test
-  @Tag("known-defect")
   void joiningPodsNodeSelectorNarrowsTheClaimsOptions() {
     SchedulingNodePool general =
         SchedulingNodePool.of(
@@ -249,7 +245,6 @@ class OracleRegressionTest {
    * of that pool.
    */
   @Test
-  @Tag("known-defect")
   void limitsLeaveRoomForASecondSmallNode() {
     SchedulingNodePool general =
         SchedulingNodePool.of(

@@ -141,7 +141,6 @@ class ProvisioningTest {
 
     /** Issue #10: an existing node of the pool counts against limits.nodes. */
     @Test
-    @Tag("known-defect")
     void existingNodesCountAgainstTheNodesLimit() {
       var pool = limited("nodes", "1").withUsage(Resources.parse(Map.of("cpu", "8")));
       ExistingNode full =
@@ -157,7 +156,6 @@ class ProvisioningTest {
 
     /** Issue #10: the guide's gpu-general limits do not refuse twenty one-GPU pods. */
     @Test
-    @Tag("known-defect")
     void generousLimitsDoNotRefuseGpuPods() {
       var pool =
           pool("gpu-general", 0, gpuTypes(), req(CT, "In", "on-demand"))
