@@ -1,6 +1,8 @@
 package dev.karpenter.operator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
@@ -10,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -17,8 +20,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two operator replicas against one cloud (as two pods of the Deployment share one AWS account):
- * the Lease makes exactly one of them provision, also across a hand-over, so no pod ever gets two
- * instances.
+ * the Lease makes exactly one of them provision, also across a graceful hand-over with pods
+ * pending, so no pod ever gets two instances, and the stopping leader releases the Lease so the
+ * standby takes over within 2 s instead of after the Lease expires.
  */
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
@@ -37,6 +41,20 @@ class TwoReplicasIT {
     KarpenterOperator first = E2E.operator(client, a, cloud);
     KarpenterOperator second =
         E2E.operator(client, E2E.config("replica-b", "two-replicas-it"), cloud);
+    AtomicBoolean bothLed = new AtomicBoolean();
+    AtomicBoolean sampling = new AtomicBoolean(true);
+    Thread sampler =
+        Thread.ofPlatform()
+            .daemon()
+            .start(
+                () -> {
+                  while (sampling.get()) {
+                    if (first.isLeader() && second.isLeader()) {
+                      bothLed.set(true);
+                    }
+                    E2E.sleep(5);
+                  }
+                });
     try {
       E2E.await("a leader", Duration.ofSeconds(30), () -> first.isLeader() || second.isLeader());
       client
@@ -48,12 +66,27 @@ class TwoReplicasIT {
 
       KarpenterOperator leader = first.isLeader() ? first : second;
       KarpenterOperator standby = leader == first ? second : first;
-      leader.close();
-      E2E.await("the standby to take over", Duration.ofSeconds(40), standby::isLeader);
+      // Three more pods pending while the leadership moves: either replica may plan them, not both.
       client.apps().deployments().inNamespace(NS).withName("web").scale(9);
+      long stop = System.nanoTime();
+      leader.close();
+      long closed = System.nanoTime();
+      long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+      while (!standby.isLeader() && System.nanoTime() < deadline) {
+        E2E.sleep(5);
+      }
+      Duration handOver = Duration.ofNanos(System.nanoTime() - stop);
+      System.out.printf(
+          "graceful hand-over: %d ms from close() (close() itself took %d ms)%n",
+          handOver.toMillis(), (closed - stop) / 1_000_000);
+      assertTrue(
+          handOver.compareTo(Duration.ofSeconds(2)) < 0,
+          "the stopping leader released its Lease: hand-over " + handOver + ", want < 2 s");
       awaitRunning(client, 9);
       assertOneInstancePerClaim(client, cloud, 9);
+      assertFalse(bothLed.get(), "the two replicas were never leaders at the same time");
     } finally {
+      sampling.set(false);
       try {
         E2E.cleanUp(client, NS, List.of(NP));
       } finally {
