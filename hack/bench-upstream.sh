@@ -225,19 +225,27 @@ p("| case | upstream pods/s | ours pods/s (warm) | ratio | ours cold pods/s | co
 p("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
 cases = []
 for r in rows:
-    if r["impl"] == "upstream" and r["case"] not in cases:
+    if r["flags"] in ("-", "warm", "cold") and r["case"] not in cases:
         cases.append(r["case"])
+cases.sort(key=lambda c: 10**9 if c == "prefs" else int(c))
+NA = "not finished"
+def ratio(xs, byround):
+    v = [x["pods_per_s"] / byround[x["round"]]["pods_per_s"] for x in xs if x["round"] in byround]
+    return f"{med(v):.0f}×" if v else "–"
+def pps(xs):
+    return rng([x["pods_per_s"] for x in xs]) if xs else NA
+def rss(xs):
+    return rng([mb(x["rss_kb"]) for x in xs]) if xs else NA
 for c in cases:
     u, w, cold = sel("upstream", c, "-"), sel("ours", c, "warm"), sel("ours", c, "cold")
     byround = {r["round"]: r for r in u}
-    ratio = [x["pods_per_s"] / byround[x["round"]]["pods_per_s"] for x in w if x["round"] in byround]
-    cratio = [x["pods_per_s"] / byround[x["round"]]["pods_per_s"] for x in cold if x["round"] in byround]
     name = "4,000 preference pods (Respect)" if c == "prefs" else f"{int(c):,} pods"
-    nodes = f"{'/'.join(sorted({str(x['nodes']) for x in u}))} / {'/'.join(sorted({str(x['nodes']) for x in w + cold}))}"
-    p(f"| {name} | {rng([x['pods_per_s'] for x in u])} | {rng([x['pods_per_s'] for x in w])} | "
-      f"{med(ratio):.0f}× | {rng([x['pods_per_s'] for x in cold])} | {med(cratio):.0f}× | {nodes} | "
-      f"{rng([mb(x['rss_kb']) for x in u])} | {rng([mb(x['rss_kb']) for x in w])} | "
-      f"{med([mb(x['rss_kb']) for x in cold]):,.0f}, {med([x['wall_s'] for x in cold]):.1f} |")
+    nu = "/".join(sorted({str(x["nodes"]) for x in u})) or "–"
+    no = "/".join(sorted({str(x["nodes"]) for x in w + cold})) or "–"
+    coldcell = (f"{med([mb(x['rss_kb']) for x in cold]):,.0f}, {med([x['wall_s'] for x in cold]):.1f}"
+                if cold else NA)
+    p(f"| {name} | {pps(u)} | {pps(w)} | {ratio(w, byround)} | {pps(cold)} | {ratio(cold, byround)} | "
+      f"{nu} / {no} | {rss(u)} | {rss(w)} | {coldcell} |")
 fp = [r for r in rows if r["impl"] == "ours" and r["flags"] not in ("warm", "cold")]
 if fp:
     up20 = sel("upstream", "20000", "-")
