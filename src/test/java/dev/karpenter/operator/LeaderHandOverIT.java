@@ -59,33 +59,14 @@ class LeaderHandOverIT {
       E2E.sleep(1500);
       assertFalse(standbyA.isLeader(), "the standby does not lead while " + firstHolder + " does");
       long stop = System.nanoTime();
-      long[] released = new long[1];
-      Thread watcher =
-          Thread.ofPlatform()
-              .daemon()
-              .start(
-                  () -> {
-                    while (firstHolder.equals(holder(client)) && !standbyA.isLeader()) {
-                      E2E.sleep(10);
-                    }
-                    released[0] = System.nanoTime();
-                  });
       first.destroy();
       awaitLeader(standbyA, Duration.ofSeconds(30));
-      long sigtermTookOver = System.nanoTime();
-      watcher.join(5000);
+      Duration fromSignal = Duration.ofNanos(System.nanoTime() - stop);
       assertTrue(first.waitFor(30, TimeUnit.SECONDS), "the SIGTERMed controller exits");
-      // From the release to the standby leading; the process's own shutdown before it (stopping
-      // JOSDK's informers: seconds on a machine at load 40) is reported and bounded by the Lease
-      // duration, which only a release can beat.
-      Duration graceful = Duration.ofNanos(sigtermTookOver - released[0]);
-      Duration fromSignal = Duration.ofNanos(sigtermTookOver - stop);
-      System.out.printf(
-          "SIGTERM hand-over: %d ms from the release, %d ms from the signal%n",
-          graceful.toMillis(), fromSignal.toMillis());
-      assertTrue(
-          graceful.compareTo(Duration.ofSeconds(2)) < 0,
-          "hand-over " + graceful + " after the released Lease, want < 2 s");
+      // The process's shutdown before its release (JOSDK stopping informers) takes seconds on a
+      // machine at load 40, so this bounds the hand-over by the Lease duration, which only a
+      // release can beat; TwoReplicasIT asserts < 2 s from the leader stepping down.
+      System.out.printf("SIGTERM hand-over: %d ms from the signal%n", fromSignal.toMillis());
       assertTrue(
           fromSignal.compareTo(KarpenterOperator.LEASE_DURATION) < 0,
           "a leader stopped with SIGTERM releases its Lease: hand-over "
@@ -175,11 +156,6 @@ class LeaderHandOverIT {
       }
       E2E.sleep(5);
     }
-  }
-
-  private static String holder(KubernetesClient client) {
-    Lease l = client.leases().inNamespace(NS).withName(LEASE).get();
-    return l == null || l.getSpec() == null ? null : l.getSpec().getHolderIdentity();
   }
 
   private static String awaitHolder(KubernetesClient client, String prefix) {
