@@ -149,6 +149,56 @@ public final class BenchmarkWorkloads {
     return pods;
   }
 
+  /**
+   * Upstream's makePreferencePods exactly: label app=nginx, a zone-1 node preference, a weight-10
+   * zone anti-affinity and a weight-1 hostname anti-affinity preference, both on app=nginx (the
+   * pods' own label), random requests. Under PreferencePolicy=Respect Karpenter keeps the hostname
+   * preference, so it makes one node per pod.
+   */
+  public List<Pod> upstreamPreferencePods(int count) {
+    List<Pod> pods = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      PodSpecBuilder spec = spec(randomCpu(), randomMem());
+      spec.withNewAffinity()
+          .withNewNodeAffinity()
+          .addToPreferredDuringSchedulingIgnoredDuringExecution(
+              new PreferredSchedulingTermBuilder()
+                  .withWeight(1)
+                  .withNewPreference()
+                  .addToMatchExpressions(
+                      new NodeSelectorRequirementBuilder()
+                          .withKey(Labels.ZONE)
+                          .withOperator("In")
+                          .withValues(ZONES[0])
+                          .build())
+                  .endPreference()
+                  .build())
+          .endNodeAffinity()
+          .withNewPodAntiAffinity()
+          .addToPreferredDuringSchedulingIgnoredDuringExecution(
+              new WeightedPodAffinityTermBuilder()
+                  .withWeight(10)
+                  .withPodAffinityTerm(
+                      new PodAffinityTermBuilder()
+                          .withTopologyKey(Labels.ZONE)
+                          .withLabelSelector(selector("app", "nginx"))
+                          .build())
+                  .build(),
+              new WeightedPodAffinityTermBuilder()
+                  .withWeight(1)
+                  .withPodAffinityTerm(
+                      new PodAffinityTermBuilder()
+                          .withTopologyKey(Labels.HOSTNAME)
+                          .withLabelSelector(selector("app", "nginx"))
+                          .build())
+                  .build())
+          .endPodAntiAffinity()
+          .endAffinity();
+      pods.add(pod(Map.of("app", "nginx"), spec));
+    }
+    return pods;
+  }
+
   private Pod generic() {
     return pod(Map.of(), spec(randomCpu(), randomMem()));
   }

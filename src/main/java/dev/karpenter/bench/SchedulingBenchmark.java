@@ -57,6 +57,10 @@ public final class SchedulingBenchmark {
     return input(new BenchmarkWorkloads().preferencePods(pods), types);
   }
 
+  public static SchedulingInput upstreamPreferenceInput(int pods, int types) {
+    return input(new BenchmarkWorkloads().upstreamPreferencePods(pods), types);
+  }
+
   private static SchedulingInput input(List<Pod> pods, int types) {
     SchedulingNodePool pool =
         SchedulingNodePool.of(

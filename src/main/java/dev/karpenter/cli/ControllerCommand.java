@@ -143,7 +143,16 @@ public final class ControllerCommand implements Callable<Integer> {
       op.start();
       started.set(true);
       CountDownLatch stop = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+      // The JVM halts once its shutdown hooks return, so the hook itself closes the operator
+      // (which releases the leader Lease) instead of leaving that to this thread.
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    op.close();
+                    stop.countDown();
+                  },
+                  "shutdown"));
       stop.await();
     }
     return 0;

@@ -36,7 +36,8 @@ public final class SchedulingBenchCommand implements Runnable {
       defaultValue = "diverse",
       description =
           "diverse (Karpenter's five-way mix on synthetic types), preferences (pods with"
-              + " preferences to relax), or cpu / gpu (real us-east-1 catalog, with the plan's"
+              + " preferences to relax), preferences-upstream (upstream's makePreferencePods"
+              + " shape), or cpu / gpu (real us-east-1 catalog, with the plan's"
               + " $/h against the LP lower bound).")
   String mix;
 
@@ -63,9 +64,10 @@ public final class SchedulingBenchCommand implements Runnable {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--pods and --types must be positive");
     }
-    if (!List.of("diverse", "preferences", "cpu", "gpu").contains(mix)) {
+    if (!List.of("diverse", "preferences", "preferences-upstream", "cpu", "gpu").contains(mix)) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--mix must be diverse, preferences, cpu or gpu");
+          spec.commandLine(),
+          "--mix must be diverse, preferences, preferences-upstream, cpu or gpu");
     }
     PrintWriter out = spec.commandLine().getOut();
     boolean costMix = mix.equals("cpu") || mix.equals("gpu");
@@ -133,6 +135,7 @@ public final class SchedulingBenchCommand implements Runnable {
     return switch (mix) {
       case "diverse" -> SchedulingBenchmark.diverseInput(pods, types);
       case "preferences" -> SchedulingBenchmark.preferenceInput(pods, types);
+      case "preferences-upstream" -> SchedulingBenchmark.upstreamPreferenceInput(pods, types);
       case "cpu" -> CatalogMixes.cpu(Catalog.load("us-east-1"), pods);
       default -> CatalogMixes.gpu(Catalog.load("us-east-1"), pods);
     };
