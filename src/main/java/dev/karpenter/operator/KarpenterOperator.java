@@ -58,6 +58,28 @@ public final class KarpenterOperator implements AutoCloseable {
       Catalog catalog,
       KarpenterMetrics metrics,
       Clock clock) {
+    this(
+        client,
+        config,
+        cloud,
+        metrics,
+        clock,
+        op ->
+            op.register(
+                new SimulatedNodeClassReconciler(catalog, clock), o -> o.withName("ec2nodeclass")));
+  }
+
+  /**
+   * An operator on the given cloud, whose provider registers its own controllers (the EC2NodeClass
+   * reconciler among them) through {@code providerControllers}.
+   */
+  public KarpenterOperator(
+      KubernetesClient client,
+      OperatorConfig config,
+      CloudProvider cloud,
+      KarpenterMetrics metrics,
+      Clock clock,
+      java.util.function.Consumer<Operator> providerControllers) {
     this.client = client;
     this.config = config;
     this.clock = clock;
@@ -112,8 +134,7 @@ public final class KarpenterOperator implements AutoCloseable {
         o -> o.withFinalizer(NodeClaims.FINALIZER).withName("nodeclaim.lifecycle"));
     operator.register(
         new NodePoolReconciler(client, state, metrics, clock), o -> o.withName("nodepool"));
-    operator.register(
-        new SimulatedNodeClassReconciler(catalog, clock), o -> o.withName("ec2nodeclass"));
+    providerControllers.accept(operator);
     this.background =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -131,6 +152,32 @@ public final class KarpenterOperator implements AutoCloseable {
         new SimulatedCloudProvider(client, catalog, config.simulated(), clock).start();
     return new KarpenterOperator(client, config, cloud, catalog, new KarpenterMetrics(), clock)
         .owning(cloud);
+  }
+
+  /**
+   * The operator on AWS: the AWS provider and its controllers (EC2NodeClass, instance-type and
+   * price refresh, garbage collection and tagging, interruption).
+   */
+  public static KarpenterOperator aws(
+      KubernetesClient client,
+      OperatorConfig config,
+      dev.karpenter.cloudprovider.aws.AwsSettings settings,
+      Clock clock) {
+    var clients = dev.karpenter.cloudprovider.aws.AwsClients.create(settings.region());
+    var cloud =
+        new dev.karpenter.cloudprovider.aws.AwsCloudProvider(client, clients, settings, clock);
+    KarpenterMetrics metrics = new KarpenterMetrics();
+    var controllers =
+        new dev.karpenter.cloudprovider.aws.AwsControllers(
+            client, cloud, new EventRecorder(client, clock, Duration.ofMinutes(5)), metrics, clock);
+    KarpenterOperator op =
+        new KarpenterOperator(client, config, cloud, metrics, clock, controllers::register);
+    controllers.start();
+    return op.owning(
+        () -> {
+          controllers.close();
+          cloud.close();
+        });
   }
 
   private AutoCloseable owned;
