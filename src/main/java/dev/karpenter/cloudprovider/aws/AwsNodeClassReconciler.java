@@ -74,12 +74,19 @@ public final class AwsNodeClassReconciler
             || !Objects.equals(old.getAmis(), status.getAmis())
             || !Objects.equals(old.getInstanceProfile(), status.getInstanceProfile());
     if (hashChanged) {
-      Map<String, String> a = new LinkedHashMap<>(ann == null ? Map.of() : ann);
+      // A server-side apply of just the fields this controller owns (JOSDK's finalizer among them).
+      EC2NodeClass fresh = new EC2NodeClass();
+      fresh.getMetadata().setName(nc.getMetadata().getName());
+      Map<String, String> a = new LinkedHashMap<>();
       a.put(HASH_ANNOTATION, hash);
       a.put(HASH_VERSION_ANNOTATION, HASH_VERSION);
-      nc.getMetadata().setAnnotations(a);
-      nc.setStatus(status);
-      return UpdateControl.patchResourceAndStatus(nc).rescheduleAfter(REQUEUE);
+      fresh.getMetadata().setAnnotations(a);
+      if (nc.getMetadata().getFinalizers() != null
+          && nc.getMetadata().getFinalizers().contains(FINALIZER)) {
+        fresh.getMetadata().setFinalizers(List.of(FINALIZER));
+      }
+      fresh.setStatus(status);
+      return UpdateControl.patchResourceAndStatus(fresh).rescheduleAfter(REQUEUE);
     }
     if (!statusChanged) {
       return UpdateControl.<EC2NodeClass>noUpdate().rescheduleAfter(REQUEUE);
