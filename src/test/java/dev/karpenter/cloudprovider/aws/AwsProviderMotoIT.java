@@ -178,16 +178,12 @@ class AwsProviderMotoIT {
     assertEquals(
         List.of(MotoAws.ROLE), iamProfile.roles().stream().map(r -> r.roleName()).toList());
     assertTrue(
-        aws
-            .clients
-            .iam()
-            .listInstanceProfileTags(r -> r.instanceProfileName(profile))
-            .tags()
-            .stream()
+        iamProfile.tags().stream()
             .anyMatch(
                 t ->
                     t.key().equals("kubernetes.io/cluster/my-cluster")
-                        && t.value().equals("owned")));
+                        && t.value().equals("owned")),
+        iamProfile.tags().toString());
     EC2NodeClass nc = client.resources(EC2NodeClass.class).withName("gpu-optimized").get();
     assertNotNull(nc.getMetadata().getAnnotations().get(AwsNodeClassReconciler.HASH_ANNOTATION));
     assertTrue(nc.getMetadata().getFinalizers().contains(AwsNodeClassReconciler.FINALIZER));
@@ -231,7 +227,7 @@ class AwsProviderMotoIT {
   @Order(3)
   void aPendingGpuPodRunsOnAnInstanceCreateFleetLaunchedFromTheGuidesLaunchTemplate() {
     applyFile("docs/examples/gpu-guide/02-gpu-nodepools.yaml");
-    client.resource(gpuPod("gpu-1", Map.of())).create();
+    client.resource(gpuPod("gpu-1", Map.of("karpenter.sh/nodepool", "gpu-inference"))).create();
     Pod pod = awaitRunning("gpu-1");
     NodeClaim claim = claimOf(pod);
     String pid = claim.getStatus().getProviderID();
@@ -306,7 +302,14 @@ class AwsProviderMotoIT {
     // The cheapest spot g5.xlarge is in us-east-1a (the emulator prices zones a < b < c).
     aws.shim.injectIce("spot", "g5.xlarge", "us-east-1a");
     client
-        .resource(gpuPod("gpu-ice", Map.of("node.kubernetes.io/instance-type", "g5.xlarge")))
+        .resource(
+            gpuPod(
+                "gpu-ice",
+                Map.of(
+                    "karpenter.sh/nodepool",
+                    "gpu-inference",
+                    "node.kubernetes.io/instance-type",
+                    "g5.xlarge")))
         .create();
     Pod pod = awaitRunning("gpu-ice");
     NodeClaim claim = claimOf(pod);
