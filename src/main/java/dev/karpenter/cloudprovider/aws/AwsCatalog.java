@@ -61,6 +61,11 @@ final class AwsCatalog {
     return c;
   }
 
+  /** Uses {@code c} until the next refresh (tests, and a catalog loaded elsewhere). */
+  void use(Catalog c) {
+    current = c;
+  }
+
   String source() {
     return source;
   }

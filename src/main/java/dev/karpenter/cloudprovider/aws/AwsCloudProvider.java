@@ -72,9 +72,24 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
   private final AwsCatalog catalog;
   private final LaunchTemplates launchTemplates;
   private final UnavailableOfferings unavailable;
+  private final java.util.function.Function<String, EC2NodeClass> nodeClasses;
 
   public AwsCloudProvider(
       KubernetesClient client, AwsClients aws, AwsSettings settings, Clock clock) {
+    this(client, aws, settings, clock, null);
+  }
+
+  /** With {@code nodeClasses} looking classes up instead of the API server (unit tests). */
+  AwsCloudProvider(
+      KubernetesClient client,
+      AwsClients aws,
+      AwsSettings settings,
+      Clock clock,
+      java.util.function.Function<String, EC2NodeClass> nodeClasses) {
+    this.nodeClasses =
+        nodeClasses != null
+            ? nodeClasses
+            : name -> client.resources(EC2NodeClass.class).withName(name).get();
     this.client = client;
     this.aws = aws;
     this.settings = settings;
@@ -792,7 +807,7 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
   // ---------------------------------------------------------------- misc
 
   EC2NodeClass nodeClass(String name) {
-    return client.resources(EC2NodeClass.class).withName(name).get();
+    return nodeClasses.apply(name);
   }
 
   @Override
