@@ -39,7 +39,8 @@ public final class AwsControllers implements AutoCloseable {
     this.interruption =
         cloud.settings().interruptionQueue() == null
             ? null
-            : new Interruption(client, cloud, events, metrics, clock);
+            : new Interruption(
+                client, cloud, cloud.settings().interruptionQueue(), events, metrics, clock);
     this.executor =
         Executors.newScheduledThreadPool(
             2,

@@ -53,15 +53,18 @@ final class Interruption implements AutoCloseable {
   private final ExecutorService workers;
   private Thread poller;
   private volatile String queueUrl;
+  private final String queue;
 
   Interruption(
       KubernetesClient client,
       AwsCloudProvider cloud,
+      String queue,
       EventRecorder events,
       KarpenterMetrics metrics,
       Clock clock) {
     this.client = client;
     this.cloud = cloud;
+    this.queue = queue;
     this.events = events;
     this.metrics = metrics;
     this.clock = clock;
@@ -87,10 +90,7 @@ final class Interruption implements AutoCloseable {
       try {
         pollOnce(Duration.ofSeconds(20));
       } catch (SdkException e) {
-        LOG.warn(
-            "interruption queue {}: {}",
-            cloud.settings().interruptionQueue(),
-            AwsErrors.describe(e));
+        LOG.warn("interruption queue {}: {}", queue, AwsErrors.describe(e));
         queueUrl = null;
         sleep(Duration.ofSeconds(10));
       } catch (RuntimeException e) {
@@ -104,7 +104,7 @@ final class Interruption implements AutoCloseable {
   int pollOnce(Duration wait) {
     var sqs = cloud.clients().sqs();
     if (queueUrl == null) {
-      queueUrl = sqs.getQueueUrl(r -> r.queueName(cloud.settings().interruptionQueue())).queueUrl();
+      queueUrl = sqs.getQueueUrl(r -> r.queueName(queue)).queueUrl();
     }
     String url = queueUrl;
     List<Message> messages =

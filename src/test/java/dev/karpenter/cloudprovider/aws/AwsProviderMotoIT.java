@@ -66,6 +66,7 @@ class AwsProviderMotoIT {
   static AwsControllers controllers;
   static KarpenterOperator operator;
   static KubeletStandIn kubelet;
+  static KarpenterMetrics metrics;
 
   @BeforeAll
   static void start(KubernetesClient c, MotoServer moto) throws Exception {
@@ -83,7 +84,7 @@ class AwsProviderMotoIT {
         Duration.ofSeconds(30),
         () -> client.serviceAccounts().inNamespace(NS).withName("default").get() != null);
     cloud = new AwsCloudProvider(client, aws.clients, aws.settings(), Clock.systemUTC());
-    KarpenterMetrics metrics = new KarpenterMetrics();
+    metrics = new KarpenterMetrics();
     controllers =
         new AwsControllers(
             client,
@@ -109,6 +110,13 @@ class AwsProviderMotoIT {
   static void stop() {
     try {
       if (client != null) {
+        // Workloads first, so no pending pod asks for a node while the pools go.
+        client.apps().deployments().inNamespace(NS).delete();
+        client.pods().inNamespace(NS).delete();
+        await(
+            "the test's pods to go",
+            Duration.ofSeconds(60),
+            () -> client.pods().inNamespace(NS).list().getItems().isEmpty());
         client.namespaces().withName(NS).delete();
         for (String p : POOLS) {
           client.resources(NodePool.class).withName(p).delete();
@@ -318,6 +326,154 @@ class AwsProviderMotoIT {
     assertEquals("us-east-1b", claim.getMetadata().getLabels().get("topology.kubernetes.io/zone"));
     assertTrue(cloud.unavailable().isUnavailable("spot", "g5.xlarge", "us-east-1a"));
     aws.shim.clearIce();
+  }
+
+  @Test
+  @Order(5)
+  void anInstanceTaggedForTheClusterWithoutAClaimIsGarbageCollectedAndClaimedOnesAreKept() {
+    String leaked =
+        aws.plainEc2
+            .runInstances(
+                r ->
+                    r.imageId(aws.amis.get("x86_64/standard"))
+                        .instanceType("m5.large")
+                        .minCount(1)
+                        .maxCount(1)
+                        .subnetId(aws.subnets.get("us-east-1a"))
+                        .tagSpecifications(
+                            t ->
+                                t.resourceType("instance")
+                                    .tags(
+                                        x ->
+                                            x.key("kubernetes.io/cluster/my-cluster")
+                                                .value("owned"),
+                                        x -> x.key("karpenter.sh/nodepool").value("gpu-inference"),
+                                        x ->
+                                            x.key("karpenter.sh/nodeclaim")
+                                                .value("operator-died-before-writing-me"))))
+            .instances()
+            .get(0)
+            .instanceId();
+    List<String> claimed =
+        client.resources(NodeClaim.class).list().getItems().stream()
+            .map(c -> AwsCloudProvider.instanceId(c.getStatus().getProviderID()))
+            .toList();
+    assertTrue(!claimed.isEmpty());
+    var gc = new GarbageCollector(client, cloud, Clock.systemUTC(), Duration.ZERO);
+    assertEquals(List.of(leaked), gc.collect());
+    assertEquals("terminated", instance("aws:///us-east-1a/" + leaked).state().nameAsString());
+    for (String id : claimed) {
+      assertEquals("running", instance("aws:///x/" + id).state().nameAsString(), id);
+    }
+  }
+
+  @Test
+  @Order(6)
+  void aSpotInterruptionDrainsTheNodeItsPodLandsOnAReplacementAndMalformedMessagesAreDeleted() {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(NS)
+        .resource(
+            new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
+                .withNewMetadata()
+                .withName("inference")
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(1)
+                .withNewSelector()
+                .addToMatchLabels("app", "inference")
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", "inference")
+                .endMetadata()
+                .withSpec(gpuPod("x", Map.of("karpenter.sh/nodepool", "gpu-inference")).getSpec())
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
+    Pod first = awaitAppRunning(null);
+    NodeClaim claim = claimOf(first);
+    String instanceId = AwsCloudProvider.instanceId(claim.getStatus().getProviderID());
+    String queue = "karpenter-interruption-it";
+    var sqs = aws.clients.sqs();
+    String url = sqs.createQueue(r -> r.queueName(queue)).queueUrl();
+    sqs.sendMessage(r -> r.queueUrl(url).messageBody("this is not an EventBridge event"));
+    sqs.sendMessage(
+        r ->
+            r.queueUrl(url)
+                .messageBody(
+                    "{\"version\":\"0\",\"source\":\"aws.ec2\",\"detail-type\":\"EC2 Spot Instance"
+                        + " Interruption Warning\",\"detail\":{\"instance-id\":\""
+                        + instanceId
+                        + "\",\"instance-action\":\"terminate\"}}"));
+    Interruption interruption =
+        new Interruption(
+            client,
+            cloud,
+            queue,
+            new EventRecorder(client, Clock.systemUTC(), Duration.ofMinutes(5)),
+            metrics,
+            Clock.systemUTC());
+    int handled = 0;
+    for (int i = 0; i < 5 && handled < 2; i++) {
+      handled += interruption.pollOnce(Duration.ofSeconds(1));
+    }
+    interruption.close();
+    assertEquals(2, handled);
+    assertTrue(
+        sqs.receiveMessage(r -> r.queueUrl(url).waitTimeSeconds(1)).messages().isEmpty(),
+        "both deleted");
+    String scrape = metrics.scrape();
+    assertTrue(
+        scrape.contains(
+            "karpenter_interruption_received_messages_total{message_type=\"unknown\"} 1.0"),
+        scrape);
+    assertTrue(
+        scrape.contains(
+            "karpenter_interruption_received_messages_total{message_type=\"spot_interrupted\"} 1.0"),
+        scrape);
+    assertTrue(scrape.contains("karpenter_interruption_deleted_messages_total 2.0"), scrape);
+    String zone = claim.getMetadata().getLabels().get("topology.kubernetes.io/zone");
+    String type = claim.getMetadata().getLabels().get("node.kubernetes.io/instance-type");
+    await(
+        "the interrupted NodeClaim to go",
+        Duration.ofSeconds(120),
+        () ->
+            client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get()
+                == null);
+    Pod replacement = awaitAppRunning(first.getSpec().getNodeName());
+    assertTrue(!replacement.getSpec().getNodeName().equals(first.getSpec().getNodeName()));
+    NodeClaim next = claimOf(replacement);
+    assertTrue(
+        !(zone.equals(next.getMetadata().getLabels().get("topology.kubernetes.io/zone"))
+            && type.equals(next.getMetadata().getLabels().get("node.kubernetes.io/instance-type"))
+            && "spot".equals(next.getMetadata().getLabels().get("karpenter.sh/capacity-type"))),
+        "the interrupted spot offering is not reused within the ICE TTL: "
+            + next.getMetadata().getLabels());
+  }
+
+  /** The inference deployment's Running pod, on another node than {@code notOn}. */
+  static Pod awaitAppRunning(String notOn) {
+    Pod[] found = new Pod[1];
+    await(
+        "an inference pod Running" + (notOn == null ? "" : " off " + notOn),
+        Duration.ofSeconds(180),
+        () -> {
+          for (Pod p :
+              client.pods().inNamespace(NS).withLabel("app", "inference").list().getItems()) {
+            if (p.getStatus() != null
+                && "Running".equals(p.getStatus().getPhase())
+                && p.getMetadata().getDeletionTimestamp() == null
+                && (notOn == null || !notOn.equals(p.getSpec().getNodeName()))) {
+              found[0] = p;
+              return true;
+            }
+          }
+          return false;
+        });
+    return found[0];
   }
 
   // ------------------------------------------------------------------ helpers
