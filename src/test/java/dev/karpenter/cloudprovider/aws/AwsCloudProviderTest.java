@@ -281,6 +281,27 @@ class AwsCloudProviderTest {
   }
 
   @Test
+  void aClaimWhoseInstanceWasLaunchedBeforeTheOperatorDiedAdoptsItInsteadOfLaunchingAgain() {
+    ec2.instances.add(
+        software.amazon.awssdk.services.ec2.model.Instance.builder()
+            .instanceId("i-0000000000000042")
+            .instanceType("g5.xlarge")
+            .imageId("ami-nvidia")
+            .placement(p -> p.availabilityZone("us-east-1b"))
+            .instanceLifecycle("spot")
+            .state(x -> x.name("running"))
+            .tags(
+                t -> t.key("kubernetes.io/cluster/my-cluster").value("owned"),
+                t -> t.key("karpenter.sh/nodeclaim").value("c1"))
+            .build());
+    NodeClaim launched =
+        cloud.create(claim("c1", List.of(in("karpenter.k8s.aws/instance-family", "g5"))));
+    assertTrue(ec2.fleets.isEmpty(), "no second CreateFleet for the claim");
+    assertEquals("aws:///us-east-1b/i-0000000000000042", launched.getStatus().getProviderID());
+    assertEquals("spot", launched.getMetadata().getLabels().get("karpenter.sh/capacity-type"));
+  }
+
+  @Test
   void driftComparesAmiSubnetAndSecurityGroups() {
     var st = nc.getStatus();
     var ok =

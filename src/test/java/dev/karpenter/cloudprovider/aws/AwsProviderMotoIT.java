@@ -356,6 +356,7 @@ class AwsProviderMotoIT {
             .instanceId();
     List<String> claimed =
         client.resources(NodeClaim.class).list().getItems().stream()
+            .filter(c -> c.getStatus() != null && c.getStatus().getProviderID() != null)
             .map(c -> AwsCloudProvider.instanceId(c.getStatus().getProviderID()))
             .toList();
     assertTrue(!claimed.isEmpty());
