@@ -37,7 +37,7 @@ public final class AwsNodeClassReconciler
   public static final String HASH_ANNOTATION = "karpenter.k8s.aws/ec2nodeclass-hash";
   public static final String HASH_VERSION_ANNOTATION =
       "karpenter.k8s.aws/ec2nodeclass-hash-version";
-  public static final String HASH_VERSION = "v4";
+  public static final String HASH_VERSION = "v6";
   static final Duration REQUEUE = Duration.ofMinutes(1);
 
   private final KubernetesClient client;
