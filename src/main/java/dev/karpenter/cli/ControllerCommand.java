@@ -1,5 +1,6 @@
 package dev.karpenter.cli;
 
+import dev.karpenter.cloudprovider.aws.AwsSettings;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.operator.HttpEndpoints;
 import dev.karpenter.operator.KarpenterOperator;
@@ -39,8 +40,20 @@ public final class ControllerCommand implements Callable<Integer> {
   @Option(
       names = "--cloud",
       defaultValue = "simulated",
-      description = "cloud provider: simulated (aws comes next)")
+      description = "cloud provider: simulated or aws (default ${DEFAULT-VALUE})")
   String cloud;
+
+  @Option(
+      names = "--cluster-endpoint",
+      description = "API server URL nodes join (--cloud aws; userData)")
+  String clusterEndpoint;
+
+  @Option(
+      names = "--ssm-parameter-root",
+      description =
+          "root of the public AMI SSM parameters (--cloud aws; default /aws/service; an emulator"
+              + " may hold them elsewhere)")
+  String ssmParameterRoot;
 
   @Option(
       names = "--metrics-port",
@@ -91,8 +104,9 @@ public final class ControllerCommand implements Callable<Integer> {
 
   @Option(
       names = "--region",
-      defaultValue = "us-east-1",
-      description = "catalog region of the simulated cloud (default ${DEFAULT-VALUE})")
+      description =
+          "region: of the simulated cloud's catalog (default us-east-1), or of AWS (default: the"
+              + " SDK's chain, AWS_REGION)")
   String region;
 
   @Option(
@@ -117,18 +131,41 @@ public final class ControllerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!"simulated".equals(cloud)) {
-      throw new CliErrors.UserException(
-          "--cloud: '" + cloud + "' is not supported yet; use --cloud simulated");
+    if (!"simulated".equals(cloud) && !"aws".equals(cloud)) {
+      throw new CliErrors.UserException("--cloud: '" + cloud + "' is not one of simulated, aws");
+    }
+    boolean aws = "aws".equals(cloud);
+    AwsSettings awsSettings = null;
+    if (aws) {
+      if (clusterName == null || clusterName.isBlank()) {
+        throw new CliErrors.UserException("--cluster-name is required with --cloud aws");
+      }
+      awsSettings =
+          AwsSettings.of(clusterName, region)
+              .withInterruptionQueue(
+                  interruptionQueue == null || interruptionQueue.isEmpty()
+                      ? null
+                      : interruptionQueue)
+              .withCluster(clusterEndpoint, null, null, null)
+              .withSsmParameterRoot(ssmParameterRoot);
     }
     OperatorConfig config =
-        config(metricsPort, batchIdle, batchMax, bootDelay, devicePluginDelay, region)
+        config(
+                metricsPort,
+                batchIdle,
+                batchMax,
+                bootDelay,
+                devicePluginDelay,
+                aws || region == null ? "us-east-1" : region)
             .withLease(leaseNamespace, "karpenter-leader-election");
     Map<String, Boolean> gates = featureGates(featureGates);
     KubernetesClient client = client(kubeconfig);
     AtomicBoolean started = new AtomicBoolean();
     try (client;
-        KarpenterOperator op = KarpenterOperator.simulated(client, config, Clock.systemUTC());
+        KarpenterOperator op =
+            aws
+                ? KarpenterOperator.aws(client, config, awsSettings, Clock.systemUTC())
+                : KarpenterOperator.simulated(client, config, Clock.systemUTC());
         HttpEndpoints health =
             healthProbePort < 0
                 ? null

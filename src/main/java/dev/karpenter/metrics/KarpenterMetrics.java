@@ -286,6 +286,23 @@ public final class KarpenterMetrics {
     }
   }
 
+  /** An SQS interruption message was received ({@code message_type} as upstream, or unknown). */
+  public void interruptionReceived(String messageType) {
+    counter("karpenter.interruption.received.messages", "message_type", messageType).increment();
+  }
+
+  public void interruptionDeleted() {
+    counter("karpenter.interruption.deleted.messages").increment();
+  }
+
+  /** Time from the message's send to its handling. */
+  public void interruptionQueueDuration(Duration d) {
+    Timer.builder("karpenter.interruption.message.queue.duration")
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(d);
+  }
+
   // ------------------------------------------------------------------ timers and gauges
 
   public void schedulingDuration(Duration d) {

@@ -167,6 +167,32 @@ public final class KarpenterOperator implements AutoCloseable {
         .owning(cloud);
   }
 
+  /**
+   * The operator on AWS: the AWS provider and its controllers (EC2NodeClass, instance-type and
+   * price refresh, garbage collection and tagging, interruption).
+   */
+  public static KarpenterOperator aws(
+      KubernetesClient client,
+      OperatorConfig config,
+      dev.karpenter.cloudprovider.aws.AwsSettings settings,
+      Clock clock) {
+    var clients = dev.karpenter.cloudprovider.aws.AwsClients.create(settings.region());
+    var cloud =
+        new dev.karpenter.cloudprovider.aws.AwsCloudProvider(client, clients, settings, clock);
+    KarpenterMetrics metrics = new KarpenterMetrics();
+    var controllers =
+        new dev.karpenter.cloudprovider.aws.AwsControllers(
+            client, cloud, new EventRecorder(client, clock, Duration.ofMinutes(5)), metrics, clock);
+    KarpenterOperator op =
+        new KarpenterOperator(client, config, controllers.module(), metrics, clock);
+    controllers.start();
+    return op.owning(
+        () -> {
+          controllers.close();
+          cloud.close();
+        });
+  }
+
   private AutoCloseable owned;
 
   /** Closes {@code c} (e.g. the cloud this operator was built with) when the operator closes. */

@@ -1,0 +1,615 @@
+package dev.karpenter.cloudprovider.aws;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.karpenter.api.aws.v1.EC2NodeClass;
+import dev.karpenter.api.aws.v1.EC2NodeClassStatus;
+import dev.karpenter.api.v1.Condition;
+import dev.karpenter.api.v1.NodeClaim;
+import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.events.EventRecorder;
+import dev.karpenter.metrics.KarpenterMetrics;
+import dev.karpenter.operator.KarpenterOperator;
+import dev.karpenter.operator.OperatorConfig;
+import dev.karpenter.testing.LocalClusterExtension;
+import dev.karpenter.testing.MotoExtension;
+import dev.karpenter.testing.MotoServer;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.LaunchTemplateVersion;
+
+/**
+ * The AWS provider end to end: the operator on the local control plane, EC2/SSM/IAM on moto (with
+ * the project's emulator shim and Pricing endpoint), the guide's EC2NodeClasses and NodePools.
+ */
+@Tag("moto")
+@Tag("local-cluster")
+@ExtendWith({LocalClusterExtension.class, MotoExtension.class})
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AwsProviderMotoIT {
+  static final String NS = "aws-provider-it";
+  static final List<String> POOLS = List.of("gpu-general", "gpu-inference", "gpu-training");
+  static KubernetesClient client;
+  static MotoAws aws;
+  static AwsCloudProvider cloud;
+  static AwsControllers controllers;
+  static KarpenterOperator operator;
+  static KubeletStandIn kubelet;
+  static KarpenterMetrics metrics;
+
+  @BeforeAll
+  static void start(KubernetesClient c, MotoServer moto) throws Exception {
+    client = c;
+    moto.reset();
+    aws = new MotoAws(moto.endpoint()).seed();
+    installCrds();
+    apply(Files.readString(Path.of("docs/examples/gpu-guide/03-gpu-ec2nodeclasses.yaml")));
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
+        .serverSideApply();
+    await(
+        "default service account",
+        Duration.ofSeconds(30),
+        () -> client.serviceAccounts().inNamespace(NS).withName("default").get() != null);
+    cloud = new AwsCloudProvider(client, aws.clients, aws.settings(), Clock.systemUTC());
+    metrics = new KarpenterMetrics();
+    controllers =
+        new AwsControllers(
+            client,
+            cloud,
+            new EventRecorder(client, Clock.systemUTC(), Duration.ofMinutes(5)),
+            metrics,
+            Clock.systemUTC());
+    OperatorConfig config =
+        OperatorConfig.defaults()
+            .withMetricsPort(-1)
+            .withIdentity("aws-provider-it")
+            .withLease("kube-system", "aws-provider-it")
+            .withBatch(Duration.ofMillis(500), Duration.ofSeconds(5));
+    operator =
+        new KarpenterOperator(client, config, controllers.module(), metrics, Clock.systemUTC());
+    cloud.catalog().refresh();
+    operator.start();
+    kubelet = new KubeletStandIn(client, aws.plainEc2).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    try {
+      if (client != null) {
+        // Workloads first, so no pending pod asks for a node while the pools go.
+        client.apps().deployments().inNamespace(NS).delete();
+        client.pods().inNamespace(NS).delete();
+        await(
+            "the test's pods to go",
+            Duration.ofSeconds(60),
+            () -> client.pods().inNamespace(NS).list().getItems().isEmpty());
+        client.namespaces().withName(NS).delete();
+        for (String p : POOLS) {
+          client.resources(NodePool.class).withName(p).delete();
+        }
+        client.resources(NodeClaim.class).delete();
+        await(
+            "NodeClaims to terminate",
+            Duration.ofSeconds(90),
+            () -> client.resources(NodeClaim.class).list().getItems().isEmpty());
+      }
+    } finally {
+      if (kubelet != null) {
+        kubelet.close();
+      }
+      if (operator != null) {
+        operator.close();
+      }
+      if (controllers != null) {
+        controllers.close();
+      }
+      if (aws != null) {
+        aws.close();
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void theGuidesNodeClassesBecomeReadyWithMotosSubnetsSecurityGroupsAmisAndProfile() {
+    EC2NodeClassStatus optimized = awaitReady("gpu-optimized");
+    // gpu-optimized selects network-type: private too; gpu-training only the discovery tag.
+    assertEquals(
+        java.util.Set.of(aws.subnets.get("us-east-1a"), aws.subnets.get("us-east-1b")),
+        optimized.getSubnets().stream()
+            .map(EC2NodeClassStatus.Subnet::id)
+            .collect(Collectors.toSet()));
+    assertEquals(
+        List.of("us-east-1a", "us-east-1b"),
+        optimized.getSubnets().stream().map(EC2NodeClassStatus.Subnet::zone).sorted().toList());
+    EC2NodeClassStatus training = awaitReady("gpu-training");
+    assertEquals(3, training.getSubnets().size());
+    assertEquals(
+        List.of(aws.securityGroup),
+        optimized.getSecurityGroups().stream().map(EC2NodeClassStatus.SecurityGroup::id).toList());
+
+    Map<String, EC2NodeClassStatus.Ami> byId =
+        optimized.getAmis().stream().collect(Collectors.toMap(EC2NodeClassStatus.Ami::id, a -> a));
+    assertEquals(aws.amis.size(), byId.size(), "one AMI per architecture and variant");
+    EC2NodeClassStatus.Ami nvidia = byId.get(aws.amis.get("x86_64/nvidia"));
+    assertTrue(
+        hasRequirement(nvidia, "karpenter.k8s.aws/instance-gpu-count", "Exists"),
+        nvidia.toString());
+    assertTrue(hasRequirement(nvidia, "kubernetes.io/arch", "In"), nvidia.toString());
+    EC2NodeClassStatus.Ami neuron = byId.get(aws.amis.get("x86_64/neuron"));
+    assertTrue(
+        hasRequirement(neuron, "karpenter.k8s.aws/instance-accelerator-count", "Exists"),
+        neuron.toString());
+    EC2NodeClassStatus.Ami standard = byId.get(aws.amis.get("x86_64/standard"));
+    assertTrue(
+        hasRequirement(standard, "karpenter.k8s.aws/instance-gpu-count", "DoesNotExist"),
+        standard.toString());
+
+    String profile = optimized.getInstanceProfile();
+    assertNotNull(profile);
+    var iamProfile =
+        aws.clients.iam().getInstanceProfile(r -> r.instanceProfileName(profile)).instanceProfile();
+    assertEquals(
+        List.of(MotoAws.ROLE), iamProfile.roles().stream().map(r -> r.roleName()).toList());
+    assertTrue(
+        iamProfile.tags().stream()
+            .anyMatch(
+                t ->
+                    t.key().equals("kubernetes.io/cluster/my-cluster")
+                        && t.value().equals("owned")),
+        iamProfile.tags().toString());
+    EC2NodeClass nc = client.resources(EC2NodeClass.class).withName("gpu-optimized").get();
+    assertNotNull(nc.getMetadata().getAnnotations().get(AwsNodeClassReconciler.HASH_ANNOTATION));
+    assertTrue(nc.getMetadata().getFinalizers().contains(AwsNodeClassReconciler.FINALIZER));
+  }
+
+  @Test
+  @Order(2)
+  void aClassWhoseSubnetsMatchNothingIsNotReadyAndNamesTheTerm() {
+    apply(
+        """
+        apiVersion: karpenter.k8s.aws/v1
+        kind: EC2NodeClass
+        metadata:
+          name: matches-nothing
+        spec:
+          amiSelectorTerms: [{alias: al2023@latest}]
+          role: KarpenterNodeRole-my-cluster
+          subnetSelectorTerms:
+            - tags: {karpenter.sh/discovery: my-cluster}
+            - tags: {karpenter.sh/discovery: no-such-cluster}
+          securityGroupSelectorTerms:
+            - tags: {karpenter.sh/discovery: my-cluster}
+        """);
+    Condition[] ready = new Condition[1];
+    await(
+        "matches-nothing to report Ready=False",
+        Duration.ofSeconds(60),
+        () -> {
+          ready[0] = condition("matches-nothing", "Ready").orElse(null);
+          return ready[0] != null && ready[0].status().equals("False");
+        });
+    assertTrue(ready[0].message().contains("subnetSelectorTerms[1]"), ready[0].message());
+    assertTrue(ready[0].message().contains("no-such-cluster"), ready[0].message());
+    assertEquals("False", condition("matches-nothing", "SubnetsReady").orElseThrow().status());
+    assertEquals(
+        "True", condition("matches-nothing", "SecurityGroupsReady").orElseThrow().status());
+    client.resources(EC2NodeClass.class).withName("matches-nothing").delete();
+  }
+
+  @Test
+  @Order(3)
+  void aPendingGpuPodRunsOnAnInstanceCreateFleetLaunchedFromTheGuidesLaunchTemplate() {
+    applyFile("docs/examples/gpu-guide/02-gpu-nodepools.yaml");
+    client.resource(gpuPod("gpu-1", Map.of("karpenter.sh/nodepool", "gpu-inference"))).create();
+    Pod pod = awaitRunning("gpu-1");
+    NodeClaim claim = claimOf(pod);
+    String pid = claim.getStatus().getProviderID();
+    assertTrue(pid.startsWith("aws:///us-east-1"), pid);
+    Instance inst = instance(pid);
+    Map<String, String> tags = AwsCloudProvider.tags(inst);
+    String pool = claim.getMetadata().getLabels().get("karpenter.sh/nodepool");
+    assertEquals("owned", tags.get("kubernetes.io/cluster/my-cluster"));
+    assertEquals(pool, tags.get("karpenter.sh/nodepool"));
+    assertEquals(claim.getMetadata().getName(), tags.get("karpenter.sh/nodeclaim"));
+    assertEquals("gpu-optimized", tags.get("karpenter.k8s.aws/ec2nodeclass"));
+    assertEquals("my-cluster", tags.get("eks:eks-cluster-name"));
+    assertEquals("production", tags.get("Environment"));
+    assertEquals("gpu", tags.get("NodeType"));
+    // An NVIDIA AMI for a GPU type.
+    assertEquals(aws.amis.get("x86_64/nvidia"), inst.imageId());
+
+    var fleet = aws.shim.fleetRequests().getLast();
+    String lt =
+        fleet.launchTemplateConfigs().get(0).launchTemplateSpecification().launchTemplateName();
+    LaunchTemplateVersion v =
+        aws.plainEc2
+            .describeLaunchTemplateVersions(r -> r.launchTemplateName(lt).versions("$Latest"))
+            .launchTemplateVersions()
+            .get(0);
+    var data = v.launchTemplateData();
+    var root = data.blockDeviceMappings().get(0);
+    assertEquals("/dev/xvda", root.deviceName());
+    assertEquals(200, root.ebs().volumeSize());
+    assertEquals("gp3", root.ebs().volumeTypeAsString());
+    assertEquals(6000, root.ebs().iops());
+    assertEquals(250, root.ebs().throughput());
+    assertTrue(root.ebs().encrypted());
+    assertEquals(2, data.metadataOptions().httpPutResponseHopLimit());
+    assertEquals("required", data.metadataOptions().httpTokensAsString());
+    assertEquals(aws.amis.get("x86_64/nvidia"), data.imageId());
+    assertEquals(List.of(aws.securityGroup), data.securityGroupIds());
+    assertEquals(
+        awaitReady("gpu-optimized").getInstanceProfile(), data.iamInstanceProfile().name());
+    String userData =
+        new String(Base64.getDecoder().decode(data.userData()), StandardCharsets.UTF_8);
+    assertTrue(userData.contains("echo \"GPU node bootstrap\""), userData);
+    assertTrue(userData.contains("kind: NodeConfig"), userData);
+    assertTrue(userData.contains("name: \"my-cluster\""), userData);
+    assertTrue(userData.contains("karpenter.sh/nodepool=" + pool), userData);
+    assertTrue(
+        data.tagSpecifications().stream()
+            .anyMatch(
+                t ->
+                    t.tags().stream()
+                        .anyMatch(
+                            x -> x.key().equals("ManagedBy") && x.value().equals("karpenter"))));
+    // Spot when the pool allows it and it is offered; lowest priority first is what the shim
+    // honours.
+    assertEquals("spot", fleet.targetCapacitySpecification().defaultTargetCapacityTypeAsString());
+    assertEquals("price-capacity-optimized", fleet.spotOptions().allocationStrategyAsString());
+    assertTrue(
+        fleet.launchTemplateConfigs().stream()
+                .mapToLong(
+                    c ->
+                        c.overrides().stream()
+                            .map(o -> o.instanceTypeAsString())
+                            .distinct()
+                            .count())
+                .sum()
+            <= 60);
+  }
+
+  @Test
+  @Order(4)
+  void injectedIceOnTheCheapestOfferingFallsBackToTheNextOne() {
+    // The cheapest spot g5.xlarge is in us-east-1a (the emulator prices zones a < b < c).
+    aws.shim.injectIce("spot", "g5.xlarge", "us-east-1a");
+    client
+        .resource(
+            gpuPod(
+                "gpu-ice",
+                Map.of(
+                    "karpenter.sh/nodepool",
+                    "gpu-inference",
+                    "node.kubernetes.io/instance-type",
+                    "g5.xlarge")))
+        .create();
+    Pod pod = awaitRunning("gpu-ice");
+    NodeClaim claim = claimOf(pod);
+    assertEquals(
+        "g5.xlarge", claim.getMetadata().getLabels().get("node.kubernetes.io/instance-type"));
+    assertEquals("us-east-1b", claim.getMetadata().getLabels().get("topology.kubernetes.io/zone"));
+    assertTrue(cloud.unavailable().isUnavailable("g5.xlarge", "us-east-1a", "spot"));
+    aws.shim.clearIce();
+  }
+
+  @Test
+  @Order(5)
+  void anInstanceTaggedForTheClusterWithoutAClaimIsGarbageCollectedAndClaimedOnesAreKept() {
+    String leaked =
+        aws.plainEc2
+            .runInstances(
+                r ->
+                    r.imageId(aws.amis.get("x86_64/standard"))
+                        .instanceType("m5.large")
+                        .minCount(1)
+                        .maxCount(1)
+                        .subnetId(aws.subnets.get("us-east-1a"))
+                        .tagSpecifications(
+                            t ->
+                                t.resourceType("instance")
+                                    .tags(
+                                        x ->
+                                            x.key("kubernetes.io/cluster/my-cluster")
+                                                .value("owned"),
+                                        x -> x.key("karpenter.sh/nodepool").value("gpu-inference"),
+                                        x ->
+                                            x.key("karpenter.sh/nodeclaim")
+                                                .value("operator-died-before-writing-me"))))
+            .instances()
+            .get(0)
+            .instanceId();
+    List<String> claimed =
+        client.resources(NodeClaim.class).list().getItems().stream()
+            .filter(c -> c.getStatus() != null && c.getStatus().getProviderID() != null)
+            .map(c -> AwsCloudProvider.instanceId(c.getStatus().getProviderID()))
+            .toList();
+    assertTrue(!claimed.isEmpty());
+    var gc = new GarbageCollector(client, cloud, Clock.systemUTC(), Duration.ZERO);
+    assertEquals(List.of(leaked), gc.collect());
+    assertEquals("terminated", instance("aws:///us-east-1a/" + leaked).state().nameAsString());
+    for (String id : claimed) {
+      assertEquals("running", instance("aws:///x/" + id).state().nameAsString(), id);
+    }
+  }
+
+  @Test
+  @Order(6)
+  void aSpotInterruptionDrainsTheNodeItsPodLandsOnAReplacementAndMalformedMessagesAreDeleted() {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(NS)
+        .resource(
+            new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
+                .withNewMetadata()
+                .withName("inference")
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(1)
+                .withNewSelector()
+                .addToMatchLabels("app", "inference")
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", "inference")
+                .endMetadata()
+                .withSpec(gpuPod("x", Map.of("karpenter.sh/nodepool", "gpu-inference")).getSpec())
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
+    Pod first = awaitAppRunning(null);
+    NodeClaim claim = claimOf(first);
+    String instanceId = AwsCloudProvider.instanceId(claim.getStatus().getProviderID());
+    String queue = "karpenter-interruption-it";
+    var sqs = aws.clients.sqs();
+    String url = sqs.createQueue(r -> r.queueName(queue)).queueUrl();
+    sqs.sendMessage(r -> r.queueUrl(url).messageBody("this is not an EventBridge event"));
+    sqs.sendMessage(
+        r ->
+            r.queueUrl(url)
+                .messageBody(
+                    "{\"version\":\"0\",\"source\":\"aws.ec2\",\"detail-type\":\"EC2 Spot Instance"
+                        + " Interruption Warning\",\"detail\":{\"instance-id\":\""
+                        + instanceId
+                        + "\",\"instance-action\":\"terminate\"}}"));
+    Interruption interruption =
+        new Interruption(
+            client,
+            cloud,
+            queue,
+            new EventRecorder(client, Clock.systemUTC(), Duration.ofMinutes(5)),
+            metrics,
+            Clock.systemUTC());
+    int handled = 0;
+    for (int i = 0; i < 5 && handled < 2; i++) {
+      handled += interruption.pollOnce(Duration.ofSeconds(1));
+    }
+    interruption.close();
+    assertEquals(2, handled);
+    assertTrue(
+        sqs.receiveMessage(r -> r.queueUrl(url).waitTimeSeconds(1)).messages().isEmpty(),
+        "both deleted");
+    String scrape = metrics.scrape();
+    assertTrue(
+        scrape.contains(
+            "karpenter_interruption_received_messages_total{message_type=\"unknown\"} 1.0"),
+        scrape);
+    assertTrue(
+        scrape.contains(
+            "karpenter_interruption_received_messages_total{message_type=\"spot_interrupted\"} 1.0"),
+        scrape);
+    assertTrue(scrape.contains("karpenter_interruption_deleted_messages_total 2.0"), scrape);
+    String zone = claim.getMetadata().getLabels().get("topology.kubernetes.io/zone");
+    String type = claim.getMetadata().getLabels().get("node.kubernetes.io/instance-type");
+    await(
+        "the interrupted NodeClaim to go",
+        Duration.ofSeconds(120),
+        () ->
+            client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get()
+                == null);
+    Pod replacement = awaitAppRunning(first.getSpec().getNodeName());
+    assertTrue(!replacement.getSpec().getNodeName().equals(first.getSpec().getNodeName()));
+    NodeClaim next = claimOf(replacement);
+    assertTrue(
+        !(zone.equals(next.getMetadata().getLabels().get("topology.kubernetes.io/zone"))
+            && type.equals(next.getMetadata().getLabels().get("node.kubernetes.io/instance-type"))
+            && "spot".equals(next.getMetadata().getLabels().get("karpenter.sh/capacity-type"))),
+        "the interrupted spot offering is not reused within the ICE TTL: "
+            + next.getMetadata().getLabels());
+  }
+
+  /** The inference deployment's Running pod, on another node than {@code notOn}. */
+  static Pod awaitAppRunning(String notOn) {
+    Pod[] found = new Pod[1];
+    await(
+        "an inference pod Running" + (notOn == null ? "" : " off " + notOn),
+        Duration.ofSeconds(180),
+        () -> {
+          for (Pod p :
+              client.pods().inNamespace(NS).withLabel("app", "inference").list().getItems()) {
+            if (p.getStatus() != null
+                && "Running".equals(p.getStatus().getPhase())
+                && p.getMetadata().getDeletionTimestamp() == null
+                && (notOn == null || !notOn.equals(p.getSpec().getNodeName()))) {
+              found[0] = p;
+              return true;
+            }
+          }
+          return false;
+        });
+    return found[0];
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static Pod gpuPod(String name, Map<String, String> nodeSelector) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .endMetadata()
+        .withNewSpec()
+        .withNodeSelector(nodeSelector)
+        .addNewContainer()
+        .withName("c")
+        .withImage("busybox")
+        .withNewResources()
+        .withRequests(Map.of("cpu", new Quantity("1"), "nvidia.com/gpu", new Quantity("1")))
+        .withLimits(Map.of("nvidia.com/gpu", new Quantity("1")))
+        .endResources()
+        .endContainer()
+        .addNewToleration()
+        .withKey("nvidia.com/gpu")
+        .withOperator("Exists")
+        .withEffect("NoSchedule")
+        .endToleration()
+        .endSpec()
+        .build();
+  }
+
+  static Pod awaitRunning(String name) {
+    return client
+        .pods()
+        .inNamespace(NS)
+        .withName(name)
+        .waitUntilCondition(
+            p -> p != null && p.getStatus() != null && "Running".equals(p.getStatus().getPhase()),
+            180,
+            TimeUnit.SECONDS);
+  }
+
+  static NodeClaim claimOf(Pod pod) {
+    String node = pod.getSpec().getNodeName();
+    return client.resources(NodeClaim.class).list().getItems().stream()
+        .filter(c -> c.getStatus() != null && node.equals(c.getStatus().getNodeName()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no NodeClaim for node " + node));
+  }
+
+  static Instance instance(String providerId) {
+    String id = AwsCloudProvider.instanceId(providerId);
+    return aws.plainEc2
+        .describeInstances(r -> r.instanceIds(id))
+        .reservations()
+        .get(0)
+        .instances()
+        .get(0);
+  }
+
+  static boolean hasRequirement(EC2NodeClassStatus.Ami a, String key, String op) {
+    return a.requirements().stream().anyMatch(r -> r.key().equals(key) && r.operator().equals(op));
+  }
+
+  static EC2NodeClassStatus awaitReady(String name) {
+    await(
+        name + " Ready",
+        Duration.ofSeconds(60),
+        () -> condition(name, "Ready").map(Condition::isTrue).orElse(false));
+    return client.resources(EC2NodeClass.class).withName(name).get().getStatus();
+  }
+
+  static Optional<Condition> condition(String nodeClass, String type) {
+    EC2NodeClass nc = client.resources(EC2NodeClass.class).withName(nodeClass).get();
+    if (nc == null || nc.getStatus() == null || nc.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return nc.getStatus().getConditions().stream().filter(c -> c.type().equals(type)).findFirst();
+  }
+
+  static void installCrds() throws IOException {
+    for (String crd :
+        List.of(
+            "nodepools.karpenter.sh-v1.yml",
+            "nodeclaims.karpenter.sh-v1.yml",
+            "ec2nodeclasses.karpenter.k8s.aws-v1.yml")) {
+      try (InputStream in =
+          AwsProviderMotoIT.class.getClassLoader().getResourceAsStream("META-INF/fabric8/" + crd)) {
+        CustomResourceDefinition d =
+            client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        client.resource(d).forceConflicts().serverSideApply();
+        client
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .withName(d.getMetadata().getName())
+            .waitUntilCondition(
+                c ->
+                    c.getStatus() != null
+                        && c.getStatus().getConditions() != null
+                        && c.getStatus().getConditions().stream()
+                            .anyMatch(
+                                x ->
+                                    "Established".equals(x.getType())
+                                        && "True".equals(x.getStatus())),
+                30,
+                TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  static void applyFile(String file) {
+    try {
+      apply(Files.readString(Path.of(file)));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  static void apply(String yaml) {
+    for (HasMetadata o :
+        client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
+      client.resource(o).forceConflicts().serverSideApply();
+    }
+  }
+
+  static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted");
+      }
+    }
+  }
+}
