@@ -53,6 +53,15 @@ preflight() {
   [ -x $CNI_BIN/bridge ] && [ -x $CNI_BIN/host-local ] && [ -x $CNI_BIN/loopback ] || missing+=("CNI plugins (Debian containernetworking-plugins)")
   command -v go >/dev/null || [ -f "$state/pause/pause" ] || [ -x "$CACHE/pause/pause" ] || missing+=("go (builds the pause binary)")
   [ ${#missing[@]} = 0 ] || die "missing for --with-kubelet: ${missing[*]}; run hack/provision.sh kubelet"
+  local owner; owner=$(cat "/run/karpenter-java-$bridge.owner" 2>/dev/null || true)
+  if ip link show "$bridge" >/dev/null 2>&1 && [ "$owner" != "$state" ] && { [ -z "$owner" ] || [ ! -d "$owner" ]; }; then
+    # Left by a run that was killed and whose directory is gone: nothing can stop it any more.
+    log "removing the stale bridge $bridge of ${owner:-an unknown cluster} and its NAT rules"
+    iptables -t nat -S PREROUTING 2>/dev/null | grep -- "-i $bridge " | sed 's/^-A /-D /' \
+      | while read -r rule; do iptables -t nat $rule 2>/dev/null || true; done
+    ip link del "$bridge" 2>/dev/null || true
+    rm -f "/run/karpenter-java-$bridge.owner"
+  fi
   if ip link show "$bridge" >/dev/null 2>&1 && [ "$(cat "/run/karpenter-java-$bridge.owner" 2>/dev/null)" != "$state" ]; then
     die "bridge $bridge exists and belongs to another --with-kubelet cluster ($(cat "/run/karpenter-java-$bridge.owner" 2>/dev/null || echo unknown)); stop it with KARPENTER_CLUSTER_DIR=<its dir> hack/local-cluster.sh down"
   fi
