@@ -142,6 +142,17 @@ class InstallIT {
   }
 
   static void assertTwoOfTwoReady() {
+    // helm --wait returns once replicas minus maxUnavailable (the chart's 1, as upstream's) are
+    // ready (Helm 3 does, Helm 4 may too): the second replica may still be starting.
+    await(
+        "deployment karpenter 2/2 READY",
+        Duration.ofMinutes(4),
+        () -> {
+          Deployment w = deployment();
+          return w != null
+              && w.getStatus() != null
+              && Integer.valueOf(2).equals(w.getStatus().getReadyReplicas());
+        });
     Deployment d = deployment();
     assertNotNull(d, "deployment karpenter");
     assertEquals(2, d.getStatus().getReadyReplicas(), "kubectl get deployment karpenter: READY");
