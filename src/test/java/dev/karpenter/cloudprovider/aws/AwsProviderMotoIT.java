@@ -75,6 +75,18 @@ class AwsProviderMotoIT {
     aws = new MotoAws(moto.endpoint()).seed();
     installCrds();
     apply(Files.readString(Path.of("docs/examples/gpu-guide/03-gpu-ec2nodeclasses.yaml")));
+    // Earlier tests on this shared cluster leave the guide's classes resolved by the simulated
+    // cloud: clear their status so Ready is what this provider resolves from moto.
+    for (var nc : client.resources(dev.karpenter.api.aws.v1.EC2NodeClass.class).list().getItems()) {
+      client
+          .resources(dev.karpenter.api.aws.v1.EC2NodeClass.class)
+          .withName(nc.getMetadata().getName())
+          .editStatus(
+              x -> {
+                x.setStatus(new EC2NodeClassStatus());
+                return x;
+              });
+    }
     client
         .namespaces()
         .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
