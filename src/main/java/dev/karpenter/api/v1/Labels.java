@@ -146,40 +146,23 @@ public final class Labels {
     return ALL.contains(aws) ? aws : key;
   }
 
-  /** Keys that every instance type defines (a missing value means DoesNotExist). */
-  public static final Set<String> INSTANCE_TYPE_KEYS =
-      Set.of(
-          INSTANCE_TYPE,
-          ARCH,
-          OS,
-          WINDOWS_BUILD,
-          INSTANCE_CATEGORY,
-          INSTANCE_GENERATION,
-          INSTANCE_FAMILY,
-          INSTANCE_SIZE,
-          INSTANCE_CPU,
-          INSTANCE_CPU_MANUFACTURER,
-          INSTANCE_CPU_SUSTAINED_CLOCK_SPEED_MHZ,
-          INSTANCE_MEMORY,
-          INSTANCE_EBS_BANDWIDTH,
-          INSTANCE_NETWORK_BANDWIDTH,
-          INSTANCE_LOCAL_NVME,
-          INSTANCE_HYPERVISOR,
-          INSTANCE_ENCRYPTION_IN_TRANSIT_SUPPORTED,
-          NITRO_SANDBOX,
-          INSTANCE_CAPABILITY_FLEX,
-          INSTANCE_TENANCY,
-          INSTANCE_GPU_NAME,
-          INSTANCE_GPU_MANUFACTURER,
-          INSTANCE_GPU_COUNT,
-          INSTANCE_GPU_MEMORY,
-          INSTANCE_ACCELERATOR_NAME,
-          INSTANCE_ACCELERATOR_MANUFACTURER,
-          INSTANCE_ACCELERATOR_COUNT);
-
   /** Keys set on every Karpenter node whose values come from the offering or the NodePool. */
   public static final Set<String> NODE_KEYS =
       Set.of(ZONE, REGION, CAPACITY_TYPE, NODEPOOL, HOSTNAME, ZONE_ID);
+
+  /**
+   * Keys that every instance type defines (a missing value means DoesNotExist): the well-known keys
+   * less those of the node, the offering, capacity reservations, placement groups and the class.
+   */
+  public static final Set<String> INSTANCE_TYPE_KEYS =
+      ALL.stream()
+          .filter(
+              k ->
+                  !NODE_KEYS.contains(k)
+                      && !k.startsWith(AWS + "capacity-reservation-")
+                      && !k.startsWith(AWS + "placement-group-")
+                      && !k.equals(EC2NODECLASS))
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   /** Deprecated aliases Kubernetes still accepts, normalized to their current key. */
   public static final Map<String, String> ALIASES =
