@@ -108,43 +108,7 @@ public final class BenchmarkWorkloads {
     String cpu = randomCpu();
     String mem = randomMem();
     for (int i = 0; i < count; i++) {
-      PodSpecBuilder spec = spec(cpu, mem);
-      spec.withNewAffinity()
-          .withNewNodeAffinity()
-          .addToPreferredDuringSchedulingIgnoredDuringExecution(
-              new PreferredSchedulingTermBuilder()
-                  .withWeight(1)
-                  .withNewPreference()
-                  .addToMatchExpressions(
-                      new NodeSelectorRequirementBuilder()
-                          .withKey(Labels.ZONE)
-                          .withOperator("In")
-                          .withValues(ZONES[0])
-                          .build())
-                  .endPreference()
-                  .build())
-          .endNodeAffinity()
-          .withNewPodAntiAffinity()
-          .addToPreferredDuringSchedulingIgnoredDuringExecution(
-              new WeightedPodAffinityTermBuilder()
-                  .withWeight(10)
-                  .withPodAffinityTerm(
-                      new PodAffinityTermBuilder()
-                          .withTopologyKey(Labels.ZONE)
-                          .withLabelSelector(selector("app", "nginx"))
-                          .build())
-                  .build(),
-              new WeightedPodAffinityTermBuilder()
-                  .withWeight(1)
-                  .withPodAffinityTerm(
-                      new PodAffinityTermBuilder()
-                          .withTopologyKey(Labels.HOSTNAME)
-                          .withLabelSelector(selector("app", "nginx"))
-                          .build())
-                  .build())
-          .endPodAntiAffinity()
-          .endAffinity();
-      pods.add(pod(Map.of("app", "nginx"), spec));
+      pods.add(preferencePod(cpu, mem));
     }
     return pods;
   }
@@ -158,45 +122,49 @@ public final class BenchmarkWorkloads {
   public List<Pod> upstreamPreferencePods(int count) {
     List<Pod> pods = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      PodSpecBuilder spec = spec(randomCpu(), randomMem());
-      spec.withNewAffinity()
-          .withNewNodeAffinity()
-          .addToPreferredDuringSchedulingIgnoredDuringExecution(
-              new PreferredSchedulingTermBuilder()
-                  .withWeight(1)
-                  .withNewPreference()
-                  .addToMatchExpressions(
-                      new NodeSelectorRequirementBuilder()
-                          .withKey(Labels.ZONE)
-                          .withOperator("In")
-                          .withValues(ZONES[0])
-                          .build())
-                  .endPreference()
-                  .build())
-          .endNodeAffinity()
-          .withNewPodAntiAffinity()
-          .addToPreferredDuringSchedulingIgnoredDuringExecution(
-              new WeightedPodAffinityTermBuilder()
-                  .withWeight(10)
-                  .withPodAffinityTerm(
-                      new PodAffinityTermBuilder()
-                          .withTopologyKey(Labels.ZONE)
-                          .withLabelSelector(selector("app", "nginx"))
-                          .build())
-                  .build(),
-              new WeightedPodAffinityTermBuilder()
-                  .withWeight(1)
-                  .withPodAffinityTerm(
-                      new PodAffinityTermBuilder()
-                          .withTopologyKey(Labels.HOSTNAME)
-                          .withLabelSelector(selector("app", "nginx"))
-                          .build())
-                  .build())
-          .endPodAntiAffinity()
-          .endAffinity();
-      pods.add(pod(Map.of("app", "nginx"), spec));
+      pods.add(preferencePod(randomCpu(), randomMem()));
     }
     return pods;
+  }
+
+  private Pod preferencePod(String cpu, String mem) {
+    PodSpecBuilder spec = spec(cpu, mem);
+    spec.withNewAffinity()
+        .withNewNodeAffinity()
+        .addToPreferredDuringSchedulingIgnoredDuringExecution(
+            new PreferredSchedulingTermBuilder()
+                .withWeight(1)
+                .withNewPreference()
+                .addToMatchExpressions(
+                    new NodeSelectorRequirementBuilder()
+                        .withKey(Labels.ZONE)
+                        .withOperator("In")
+                        .withValues(ZONES[0])
+                        .build())
+                .endPreference()
+                .build())
+        .endNodeAffinity()
+        .withNewPodAntiAffinity()
+        .addToPreferredDuringSchedulingIgnoredDuringExecution(
+            new WeightedPodAffinityTermBuilder()
+                .withWeight(10)
+                .withPodAffinityTerm(
+                    new PodAffinityTermBuilder()
+                        .withTopologyKey(Labels.ZONE)
+                        .withLabelSelector(selector("app", "nginx"))
+                        .build())
+                .build(),
+            new WeightedPodAffinityTermBuilder()
+                .withWeight(1)
+                .withPodAffinityTerm(
+                    new PodAffinityTermBuilder()
+                        .withTopologyKey(Labels.HOSTNAME)
+                        .withLabelSelector(selector("app", "nginx"))
+                        .build())
+                .build())
+        .endPodAntiAffinity()
+        .endAffinity();
+    return pod(Map.of("app", "nginx"), spec);
   }
 
   private Pod generic() {
