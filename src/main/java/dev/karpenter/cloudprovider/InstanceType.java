@@ -1,5 +1,8 @@
 package dev.karpenter.cloudprovider;
 
+import dev.karpenter.api.v1.Labels;
+import dev.karpenter.scheduling.Requirement;
+import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import java.util.List;
 import java.util.Map;
@@ -31,5 +34,32 @@ public record InstanceType(
 
   public Resources allocatable() {
     return capacity.minus(overhead.total());
+  }
+
+  /**
+   * Whether launching {@code offering} of this type satisfies {@code reqs}: zone and capacity type
+   * from the offering, the type's name and well-known labels from the type; other keys (the
+   * NodePool's, custom labels) are the claim's to set and do not constrain the launch.
+   */
+  public boolean admits(Requirements reqs, Offering offering) {
+    for (Requirement r : reqs.all()) {
+      String key = r.key();
+      String value;
+      if (key.equals(Labels.ZONE)) {
+        value = offering.zone();
+      } else if (key.equals(Labels.CAPACITY_TYPE)) {
+        value = offering.capacityType();
+      } else if (key.equals(Labels.INSTANCE_TYPE)) {
+        value = name;
+      } else if (Labels.ALL.contains(key) && !key.equals(Labels.NODEPOOL)) {
+        value = labels.get(key);
+      } else {
+        continue;
+      }
+      if (!r.matches(value)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -10,7 +10,6 @@ import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.UnavailableOfferings;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
-import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
@@ -97,7 +96,7 @@ public final class FakeCloudProvider implements CloudProvider {
         continue;
       }
       for (Offering o : t.offerings()) {
-        if (o.available() && matches(reqs, t, o)) {
+        if (o.available() && t.admits(reqs, o)) {
           candidates.add(new Candidate(t, o));
         }
       }
@@ -148,28 +147,6 @@ public final class FakeCloudProvider implements CloudProvider {
     launched.setStatus(status);
     instances.put(providerId, launched);
     return Serialization.clone(launched);
-  }
-
-  private static boolean matches(Requirements reqs, InstanceType t, Offering o) {
-    for (Requirement r : reqs.all()) {
-      String key = r.key();
-      String value;
-      if (key.equals(Labels.ZONE)) {
-        value = o.zone();
-      } else if (key.equals(Labels.CAPACITY_TYPE)) {
-        value = o.capacityType();
-      } else if (key.equals(Labels.INSTANCE_TYPE)) {
-        value = t.name();
-      } else if (Labels.ALL.contains(key) && !key.equals(Labels.NODEPOOL)) {
-        value = t.labels().get(key);
-      } else {
-        continue;
-      }
-      if (!r.matches(value)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   @Override

@@ -266,7 +266,7 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
         continue;
       }
       for (Offering o : t.offerings()) {
-        if (o.available() && matches(reqs, t, o)) {
+        if (o.available() && t.admits(reqs, o)) {
           candidates.add(new Candidate(t, o));
         }
       }
@@ -586,28 +586,6 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
                 .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
                 .toList())
         .build();
-  }
-
-  static boolean matches(Requirements reqs, InstanceType t, Offering o) {
-    for (Requirement r : reqs.all()) {
-      String key = r.key();
-      String value;
-      if (key.equals(Labels.ZONE)) {
-        value = o.zone();
-      } else if (key.equals(Labels.CAPACITY_TYPE)) {
-        value = o.capacityType();
-      } else if (key.equals(Labels.INSTANCE_TYPE)) {
-        value = t.name();
-      } else if (Labels.ALL.contains(key) && !key.equals(Labels.NODEPOOL)) {
-        value = t.labels().get(key);
-      } else {
-        continue;
-      }
-      if (!r.matches(value)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**

@@ -15,7 +15,6 @@ import dev.karpenter.cloudprovider.aws.catalog.NodeClassSettings;
 import dev.karpenter.cloudprovider.kubelet.SimulatedKubelet;
 import dev.karpenter.cloudprovider.module.ProviderController;
 import dev.karpenter.cloudprovider.module.ProviderModule;
-import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
@@ -170,7 +169,7 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
         continue;
       }
       for (Offering o : t.offerings()) {
-        if (o.available() && matches(reqs, t, o)) {
+        if (o.available() && t.admits(reqs, o)) {
           candidates.add(new Candidate(t, o));
         }
       }
@@ -201,28 +200,6 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   private void learn(List<String> shortOfferings) {
     unavailable.markUnavailable(
         shortOfferings.stream().map(UnavailableOfferings.Key::parse).toList());
-  }
-
-  private static boolean matches(Requirements reqs, InstanceType t, Offering o) {
-    for (Requirement r : reqs.all()) {
-      String key = r.key();
-      String value;
-      if (key.equals(Labels.ZONE)) {
-        value = o.zone();
-      } else if (key.equals(Labels.CAPACITY_TYPE)) {
-        value = o.capacityType();
-      } else if (key.equals(Labels.INSTANCE_TYPE)) {
-        value = t.name();
-      } else if (Labels.ALL.contains(key) && !key.equals(Labels.NODEPOOL)) {
-        value = t.labels().get(key);
-      } else {
-        continue;
-      }
-      if (!r.matches(value)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private NodeClaim launch(NodeClaim claim, InstanceType type, Offering offering) {
