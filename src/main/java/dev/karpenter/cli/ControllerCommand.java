@@ -159,14 +159,11 @@ public final class ControllerCommand implements Callable<Integer> {
                 aws || region == null ? "us-east-1" : region)
             .withLease(leaseNamespace, "karpenter-leader-election");
     Map<String, Boolean> gates = featureGates(featureGates);
-    var d = config.disruption();
     config =
         config.withDisruption(
-            new dev.karpenter.disruption.DisruptionController.Settings(
-                d.pollInterval(),
-                d.validationDelay(),
-                d.replacementTimeout(),
-                gates.getOrDefault("SpotToSpotConsolidation", false)));
+            config
+                .disruption()
+                .withSpotToSpot(gates.getOrDefault("SpotToSpotConsolidation", false)));
     KubernetesClient client = client(kubeconfig);
     AtomicBoolean started = new AtomicBoolean();
     try (client;

@@ -67,6 +67,7 @@ public final class DisruptionController implements AutoCloseable {
   /**
    * Knobs.
    *
+   * @param enabled whether the loop runs at all (tests of other loops turn it off)
    * @param pollInterval how often the loop plans (upstream: 10 s)
    * @param validationDelay how long a consolidation decision waits before it is validated again
    *     (upstream: 15 s)
@@ -75,13 +76,27 @@ public final class DisruptionController implements AutoCloseable {
    * @param spotToSpot the SpotToSpotConsolidation feature gate
    */
   public record Settings(
+      boolean enabled,
       Duration pollInterval,
       Duration validationDelay,
       Duration replacementTimeout,
       boolean spotToSpot) {
     public static Settings defaults() {
       return new Settings(
-          Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMinutes(10), false);
+          true, Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMinutes(10), false);
+    }
+
+    public Settings withEnabled(boolean b) {
+      return new Settings(b, pollInterval, validationDelay, replacementTimeout, spotToSpot);
+    }
+
+    public Settings withSpotToSpot(boolean b) {
+      return new Settings(enabled, pollInterval, validationDelay, replacementTimeout, b);
+    }
+
+    /** Faster timings (tests): poll, validation delay and replacement timeout. */
+    public Settings withTimings(Duration poll, Duration validation, Duration replacement) {
+      return new Settings(enabled, poll, validation, replacement, spotToSpot);
     }
   }
 
@@ -159,7 +174,7 @@ public final class DisruptionController implements AutoCloseable {
   }
 
   public synchronized void start() {
-    if (running) {
+    if (running || !settings.enabled()) {
       return;
     }
     running = true;

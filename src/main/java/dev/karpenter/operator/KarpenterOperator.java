@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires the operator: cluster state, the chosen provider's {@link ProviderModule} (its cloud, its
- * controllers and loops), the provisioner and disruption singletons (started only while this replica holds the
- * leader Lease), the core JOSDK controllers (NodeClaim lifecycle, Node termination, NodePool
- * status), metrics and the HTTP endpoints.
+ * controllers and loops), the provisioner and disruption singletons (started only while this
+ * replica holds the leader Lease), the core JOSDK controllers (NodeClaim lifecycle, Node
+ * termination, NodePool status), metrics and the HTTP endpoints.
  */
 public final class KarpenterOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KarpenterOperator.class);
