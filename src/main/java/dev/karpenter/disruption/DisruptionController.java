@@ -67,7 +67,8 @@ public final class DisruptionController implements AutoCloseable {
   /**
    * Knobs.
    *
-   * @param enabled whether the loop runs at all (tests of other loops turn it off)
+   * @param execute whether commands are executed; off, the loop still plans every poll and reports
+   *     (eligible-nodes gauge, blocker events) but changes nothing (tests of other loops)
    * @param pollInterval how often the loop plans (upstream: 10 s)
    * @param validationDelay how long a consolidation decision waits before it is validated again
    *     (upstream: 15 s)
@@ -76,7 +77,7 @@ public final class DisruptionController implements AutoCloseable {
    * @param spotToSpot the SpotToSpotConsolidation feature gate
    */
   public record Settings(
-      boolean enabled,
+      boolean execute,
       Duration pollInterval,
       Duration validationDelay,
       Duration replacementTimeout,
@@ -86,17 +87,17 @@ public final class DisruptionController implements AutoCloseable {
           true, Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofMinutes(10), false);
     }
 
-    public Settings withEnabled(boolean b) {
+    public Settings withExecute(boolean b) {
       return new Settings(b, pollInterval, validationDelay, replacementTimeout, spotToSpot);
     }
 
     public Settings withSpotToSpot(boolean b) {
-      return new Settings(enabled, pollInterval, validationDelay, replacementTimeout, b);
+      return new Settings(execute, pollInterval, validationDelay, replacementTimeout, b);
     }
 
     /** Faster timings (tests): poll, validation delay and replacement timeout. */
     public Settings withTimings(Duration poll, Duration validation, Duration replacement) {
-      return new Settings(enabled, poll, validation, replacement, spotToSpot);
+      return new Settings(execute, poll, validation, replacement, spotToSpot);
     }
   }
 
@@ -174,14 +175,17 @@ public final class DisruptionController implements AutoCloseable {
   }
 
   public synchronized void start() {
-    if (running || !settings.enabled()) {
+    if (running) {
       return;
     }
     running = true;
     loop = new Thread(this::run, "disruption");
     loop.setDaemon(true);
     loop.start();
-    LOG.info("disruption controller started (every {})", settings.pollInterval());
+    LOG.info(
+        "disruption controller started (every {}{})",
+        settings.pollInterval(),
+        settings.execute() ? "" : ", planning only");
   }
 
   public synchronized void stop() {
@@ -274,14 +278,16 @@ public final class DisruptionController implements AutoCloseable {
   }
 
   private Optional<Executed> passLocked() throws InterruptedException {
-    cleanStale();
+    if (settings.execute()) {
+      cleanStale();
+    }
     DisruptionPlan plan = plan();
     Map<String, Integer> eligible = new LinkedHashMap<>();
     plan.eligible().forEach((r, n) -> eligible.put(r.name().toLowerCase(Locale.ROOT), n));
     metrics.disruptionEligibleNodes(eligible);
     report(plan);
     Decision d = plan.graceful();
-    if (d == null) {
+    if (d == null || !settings.execute()) {
       return Optional.empty();
     }
     Executed e = execute(d);
@@ -294,6 +300,7 @@ public final class DisruptionController implements AutoCloseable {
   private void report(DisruptionPlan plan) {
     Map<String, Node> nodes = new HashMap<>();
     state.nodes().forEach(n -> nodes.put(n.getMetadata().getName(), n));
+    Map<String, Pod> pods = null;
     for (DisruptionPlan.Blocked b : plan.blocked()) {
       String why = b.reason();
       // Transient states are not blockers: another method acted, or the quiet period runs.
@@ -315,6 +322,9 @@ public final class DisruptionController implements AutoCloseable {
       } else if (why.equals("no disruption is cheaper")) {
         reason = "Unconsolidatable";
         message = "Can't replace with a cheaper node";
+      } else if (why.startsWith("consolidationPolicy") || why.startsWith("consolidateAfter")) {
+        reason = "Unconsolidatable";
+        message = why;
       }
       events.normal(n, reason, message);
       if (claim.isPresent()) {
@@ -325,7 +335,13 @@ public final class DisruptionController implements AutoCloseable {
       }
       Matcher m = POD.matcher(why);
       if (reason.equals("DisruptionBlocked") && m.find()) {
-        pod(m.group(1))
+        if (pods == null) {
+          pods = new HashMap<>();
+          for (Pod p : state.pods()) {
+            pods.put(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName(), p);
+          }
+        }
+        Optional.ofNullable(pods.get(m.group(1)))
             .ifPresent(
                 p ->
                     events.normal(
@@ -334,17 +350,6 @@ public final class DisruptionController implements AutoCloseable {
                         "Pod blocks disruption of Node " + b.node() + ": " + why));
       }
     }
-  }
-
-  private Optional<Pod> pod(String key) {
-    int slash = key.indexOf('/');
-    String ns = key.substring(0, slash);
-    String name = key.substring(slash + 1);
-    return state.pods().stream()
-        .filter(
-            p ->
-                ns.equals(p.getMetadata().getNamespace()) && name.equals(p.getMetadata().getName()))
-        .findFirst();
   }
 
   // ------------------------------------------------------------------ execution
@@ -387,7 +392,6 @@ public final class DisruptionController implements AutoCloseable {
     }
     String decision = d.replacements().isEmpty() ? "delete" : "replace";
     String reason = d.reason().name().toLowerCase(Locale.ROOT);
-    metrics.disruptionDecision(decision, reason, type);
     Map<String, Node> nodes = new LinkedHashMap<>();
     Map<String, NodeClaim> claims = new LinkedHashMap<>();
     for (String name : d.nodes()) {
@@ -398,6 +402,10 @@ public final class DisruptionController implements AutoCloseable {
       nodes.put(name, n.get());
       claimOf(n.get()).ifPresent(c -> claims.put(name, c));
     }
+    if (nodes.isEmpty()) {
+      return new Executed(d, Outcome.INVALIDATED, List.of());
+    }
+    metrics.disruptionDecision(decision, reason, type);
     inFlight.addAll(nodes.keySet());
     claims.values().forEach(c -> inFlight.add(c.getMetadata().getName()));
     List<NodeClaim> replacements = new ArrayList<>();

@@ -164,13 +164,13 @@ final class E2E {
 
   /**
    * Fast simulated timings: the loop under test, not the waiting, is what these tests exercise. The
-   * disruption loop is off (its own ITs turn it on), so it never removes capacity a provisioning
-   * test is counting.
+   * disruption loop only plans and reports (its own ITs let it act), so it never removes capacity a
+   * provisioning test is counting.
    */
   static OperatorConfig config(String identity, String lease) {
     return OperatorConfig.defaults()
         .withDisruption(
-            dev.karpenter.disruption.DisruptionController.Settings.defaults().withEnabled(false))
+            dev.karpenter.disruption.DisruptionController.Settings.defaults().withExecute(false))
         .withMetricsPort(-1)
         .withIdentity(identity)
         .withLease("kube-system", lease)
