@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.karpenter.api.v1.Condition;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.disruption.DisruptionController;
 import dev.karpenter.disruption.decision.Method;
 import dev.karpenter.metrics.KarpenterMetrics;
+import dev.karpenter.state.Writes;
 import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -17,6 +19,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
@@ -31,6 +34,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.TemporalAdjusters;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -663,6 +667,115 @@ class DisruptionIT {
           "emptiness removed it");
     } finally {
       CLOCK.offset = Duration.ZERO;
+      E2E.cleanUp(client, ns, List.of(np));
+    }
+  }
+
+  @Test
+  @Order(6)
+  void aFailedReplacementRollsBackAndACrashsLeftoversAreCleaned() {
+    String ns = "e2e-d-rollback";
+    String np = "e2e-d-rollback";
+    pool(
+        np,
+        List.of("m5.large", "m5.xlarge"),
+        """
+        consolidationPolicy: WhenEmptyOrUnderutilized
+        consolidateAfter: 2s
+        """);
+    E2E.namespace(client, ns);
+    try {
+      String old = bigNode(ns, np);
+      NodeClaim claim = E2E.claims(client, np).getFirst();
+      client.resource(deployment(ns, "app", 1, "500m", np, Map.of())).create();
+      E2E.await(
+          "app Running next to big",
+          Duration.ofSeconds(120),
+          () ->
+              E2E.pods(client, ns, "app").stream()
+                  .anyMatch(p -> E2E.running(p) && old.equals(nodeOf(p))));
+      // The cheaper replacement (m5.large) cannot launch anywhere.
+      E2E.CATALOG.get("m5.large").orElseThrow().offerings().stream()
+          .filter(o -> o.capacityType().equals("on-demand"))
+          .forEach(o -> cloud.injectInsufficientCapacity("on-demand", "m5.large", o.zone()));
+      double failures = counter("karpenter.voluntary.disruption.queue.failures");
+      deletePod(ns, "big");
+      E2E.await(
+          "the consolidation of " + old + " rolled back",
+          Duration.ofSeconds(120),
+          () ->
+              EXECUTED.stream()
+                  .anyMatch(
+                      e ->
+                          e.decision().nodes().contains(old)
+                              && e.outcome() == DisruptionController.Outcome.ROLLED_BACK));
+      E2E.await(
+          "a DisruptionFailed event on " + old,
+          Duration.ofSeconds(30),
+          () -> !events("default", old, "DisruptionFailed").isEmpty());
+      // Each failed launch teaches the ICE cache the offerings it tried; once it knows them all
+      // there is no cheaper replacement left to try, and the candidate is back to normal.
+      E2E.await(
+          "the candidate untainted, its DisruptionReason cleared, the replacement gone",
+          Duration.ofSeconds(60),
+          () -> {
+            Node now = client.nodes().withName(old).get();
+            NodeClaim cn =
+                client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get();
+            return now != null
+                && !disrupting(now)
+                && cn != null
+                && dev.karpenter.state.NodeClaims.disruptionReason(cn).isEmpty()
+                && E2E.claims(client, np).size() == 1;
+          });
+      assertTrue(E2E.running(E2E.pods(client, ns, "app").getFirst()), "app never moved");
+      assertEquals(old, nodeOf(E2E.pods(client, ns, "app").getFirst()));
+      Node n = client.nodes().withName(old).get();
+      NodeClaim c = client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get();
+      assertTrue(counter("karpenter.voluntary.disruption.queue.failures") > failures);
+
+      // A crash between taint and delete leaves both behind; the next pass removes them.
+      Writes.edit(
+          client,
+          n,
+          x -> {
+            List<Taint> taints =
+                x.getSpec().getTaints() == null
+                    ? new ArrayList<>()
+                    : new ArrayList<>(x.getSpec().getTaints());
+            taints.add(new Taint("NoSchedule", "karpenter.sh/disrupted", null, null));
+            x.getSpec().setTaints(taints);
+            return x;
+          });
+      Writes.editStatus(
+          client,
+          c,
+          x -> {
+            List<Condition> conditions = new ArrayList<>(x.getStatus().getConditions());
+            conditions.add(
+                new Condition(
+                    "DisruptionReason",
+                    "True",
+                    null,
+                    Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                    "Underutilized",
+                    "left by a crash"));
+            x.getStatus().setConditions(conditions);
+            return x;
+          });
+      E2E.await(
+          "the stale taint and DisruptionReason removed",
+          Duration.ofSeconds(60),
+          () -> {
+            Node now = client.nodes().withName(old).get();
+            NodeClaim cn =
+                client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get();
+            return now != null
+                && !disrupting(now)
+                && dev.karpenter.state.NodeClaims.disruptionReason(cn).isEmpty();
+          });
+    } finally {
+      cloud.clearInsufficientCapacity();
       E2E.cleanUp(client, ns, List.of(np));
     }
   }
