@@ -159,6 +159,11 @@ public final class ControllerCommand implements Callable<Integer> {
                 aws || region == null ? "us-east-1" : region)
             .withLease(leaseNamespace, "karpenter-leader-election");
     Map<String, Boolean> gates = featureGates(featureGates);
+    config =
+        config.withDisruption(
+            config
+                .disruption()
+                .withSpotToSpot(gates.getOrDefault("SpotToSpotConsolidation", false)));
     KubernetesClient client = client(kubeconfig);
     AtomicBoolean started = new AtomicBoolean();
     try (client;
@@ -253,7 +258,8 @@ public final class ControllerCommand implements Callable<Integer> {
             duration("--boot-delay", boot),
             duration("--device-plugin-delay", device),
             Duration.ofSeconds(10),
-            base.simulated().startupTaintDelay()));
+            base.simulated().startupTaintDelay()),
+        base.disruption());
   }
 
   /** Parses durations such as {@code 500ms}, {@code 1s}, {@code 2m}. */

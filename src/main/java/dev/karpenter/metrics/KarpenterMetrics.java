@@ -303,6 +303,97 @@ public final class KarpenterMetrics {
         .record(d);
   }
 
+  // ------------------------------------------------------------------ voluntary disruption
+
+  /**
+   * Registers the disruption counters at zero: consolidation never times out here (every candidate
+   * is considered), so the timeouts counter is truthfully 0.
+   */
+  public void registerDisruption() {
+    for (String type : List.of("multi", "single")) {
+      counter("karpenter.voluntary.disruption.consolidation.timeouts", "consolidation_type", type);
+    }
+    for (String type : List.of("empty", "multi", "single")) {
+      counter("karpenter.voluntary.disruption.failed.validations", "consolidation_type", type);
+    }
+  }
+
+  /**
+   * A disruption command was decided and started ({@code decision} delete or replace, {@code
+   * reason} empty / underutilized / drifted, {@code consolidationType} empty / multi / single or
+   * "").
+   */
+  public void disruptionDecision(String decision, String reason, String consolidationType) {
+    counter(
+            "karpenter.voluntary.disruption.decisions",
+            "decision",
+            decision,
+            "reason",
+            reason,
+            "consolidation_type",
+            consolidationType)
+        .increment();
+  }
+
+  public void disruptionFailedValidation(String consolidationType) {
+    counter(
+            "karpenter.voluntary.disruption.failed.validations",
+            "consolidation_type",
+            consolidationType)
+        .increment();
+  }
+
+  /** A started command was rolled back (a replacement failed or timed out). */
+  public void disruptionQueueFailure(String decision, String reason, String consolidationType) {
+    counter(
+            "karpenter.voluntary.disruption.queue.failures",
+            "decision",
+            decision,
+            "reason",
+            reason,
+            "consolidation_type",
+            consolidationType)
+        .increment();
+  }
+
+  /** A NodeClaim was deleted by disruption ({@code reason} lower case, as upstream). */
+  public void nodeClaimDisrupted(String reason, String nodePool, String capacityType) {
+    counter(
+            "karpenter.nodeclaims.disrupted",
+            "reason",
+            reason,
+            "nodepool",
+            nodePool,
+            "capacity_type",
+            capacityType)
+        .increment();
+  }
+
+  /**
+   * An action the disruption loop performed ({@code action} delete or replace, {@code method}
+   * emptiness / consolidation / drift / expiration).
+   */
+  public void disruptionAction(String action, String method, String consolidationType) {
+    counter(
+            "karpenter.disruption.actions.performed",
+            "action",
+            action,
+            "method",
+            method,
+            "consolidation_type",
+            consolidationType)
+        .increment();
+  }
+
+  /** Nodes eligible for voluntary disruption now, by reason (replaces every series). */
+  public void disruptionEligibleNodes(Map<String, Integer> byReason) {
+    replace(
+        "karpenter.voluntary.disruption.eligible.nodes",
+        byReason.entrySet().stream()
+            .map(e -> new Row(Tags.of("reason", e.getKey()), e.getValue()))
+            .toList());
+  }
+
   // ------------------------------------------------------------------ timers and gauges
 
   public void schedulingDuration(Duration d) {

@@ -7,6 +7,7 @@ import dev.karpenter.cloudprovider.module.BackgroundLoop;
 import dev.karpenter.cloudprovider.module.ProviderController;
 import dev.karpenter.cloudprovider.module.ProviderModule;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.disruption.DisruptionController;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.controller.MetricsController;
@@ -40,9 +41,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires the operator: cluster state, the chosen provider's {@link ProviderModule} (its cloud, its
- * controllers and loops), the provisioner singleton (started only while this replica holds the
- * leader Lease), the core JOSDK controllers (NodeClaim lifecycle, Node termination, NodePool
- * status), metrics and the HTTP endpoints.
+ * controllers and loops), the provisioner and disruption singletons (started only while this
+ * replica holds the leader Lease), the core JOSDK controllers (NodeClaim lifecycle, Node
+ * termination, NodePool status), metrics and the HTTP endpoints.
  */
 public final class KarpenterOperator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KarpenterOperator.class);
@@ -63,6 +64,9 @@ public final class KarpenterOperator implements AutoCloseable {
   private final ClusterState state;
   private final CloudProvider cloud;
   private final Provisioner provisioner;
+  private final EventRecorder events;
+  private Clock disruptionClock;
+  private DisruptionController disruption;
   private final Operator operator;
   private final ScheduledExecutorService background;
   private final List<BackgroundLoop> loops;
@@ -86,6 +90,8 @@ public final class KarpenterOperator implements AutoCloseable {
     this.loops = provider.loops();
     this.state = new ClusterState(client);
     EventRecorder events = new EventRecorder(client, clock, Duration.ofMinutes(5));
+    this.events = events;
+    this.disruptionClock = clock;
     this.provisioner =
         new Provisioner(
             client,
@@ -201,7 +207,27 @@ public final class KarpenterOperator implements AutoCloseable {
     return this;
   }
 
+  /**
+   * The clock the disruption loop decides by (budgets, consolidateAfter), when it differs from the
+   * operator's (tests move it); call before {@link #start}.
+   */
+  public KarpenterOperator withDisruptionClock(Clock c) {
+    this.disruptionClock = c;
+    return this;
+  }
+
   public KarpenterOperator start() throws IOException {
+    disruption =
+        new DisruptionController(
+            client,
+            state,
+            cloud,
+            events,
+            metrics,
+            new Scheduler(),
+            disruptionClock,
+            config.disruption());
+    provisioner.onNominated((pod, target) -> disruption.nominated(target));
     state.start();
     MetricsController mc = new MetricsController(state, metrics, cloud::instanceTypes);
     mc.refresh();
@@ -228,6 +254,9 @@ public final class KarpenterOperator implements AutoCloseable {
     leader.set(true);
     LOG.info("{} became leader", config.identity());
     provisioner.start();
+    if (disruption != null) {
+      disruption.start();
+    }
     synchronized (running) {
       for (BackgroundLoop loop : loops) {
         long every = loop.every().toMillis();
@@ -251,6 +280,9 @@ public final class KarpenterOperator implements AutoCloseable {
     leader.set(false);
     LOG.info("{} stopped leading", config.identity());
     provisioner.stop();
+    if (disruption != null) {
+      disruption.stop();
+    }
     synchronized (running) {
       running.forEach(f -> f.cancel(false));
       running.clear();
@@ -298,6 +330,11 @@ public final class KarpenterOperator implements AutoCloseable {
     return provisioner;
   }
 
+  /** The disruption loop (null before {@link #start}). */
+  public DisruptionController disruption() {
+    return disruption;
+  }
+
   public ClusterState state() {
     return state;
   }
@@ -321,6 +358,9 @@ public final class KarpenterOperator implements AutoCloseable {
       return;
     }
     provisioner.stop();
+    if (disruption != null) {
+      disruption.stop();
+    }
     background.shutdownNow();
     try {
       operator.stop();

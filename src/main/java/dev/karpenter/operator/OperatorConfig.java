@@ -1,6 +1,7 @@
 package dev.karpenter.operator;
 
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.disruption.DisruptionController;
 import java.time.Duration;
 
 /**
@@ -16,6 +17,8 @@ import java.time.Duration;
  * @param launchTtl a NodeClaim the cloud has not launched by then (after creation) is deleted
  * @param region catalog region of the simulated cloud
  * @param simulated simulated-cloud timings
+ * @param disruption the disruption loop: poll interval, validation delay, replacement timeout and
+ *     the spot-to-spot feature gate
  */
 public record OperatorConfig(
     int metricsPort,
@@ -27,7 +30,8 @@ public record OperatorConfig(
     Duration registrationTtl,
     Duration launchTtl,
     String region,
-    SimulatedCloudProvider.Settings simulated) {
+    SimulatedCloudProvider.Settings simulated,
+    DisruptionController.Settings disruption) {
 
   public static OperatorConfig defaults() {
     return new OperatorConfig(
@@ -40,7 +44,8 @@ public record OperatorConfig(
         Duration.ofMinutes(15),
         Duration.ofMinutes(5),
         "us-east-1",
-        SimulatedCloudProvider.Settings.defaults());
+        SimulatedCloudProvider.Settings.defaults(),
+        DisruptionController.Settings.defaults());
   }
 
   static String defaultIdentity() {
@@ -59,7 +64,8 @@ public record OperatorConfig(
         registrationTtl,
         launchTtl,
         region,
-        simulated);
+        simulated,
+        disruption);
   }
 
   public OperatorConfig withBatch(Duration idle, Duration max) {
@@ -73,7 +79,8 @@ public record OperatorConfig(
         registrationTtl,
         launchTtl,
         region,
-        simulated);
+        simulated,
+        disruption);
   }
 
   public OperatorConfig withIdentity(String id) {
@@ -87,7 +94,8 @@ public record OperatorConfig(
         registrationTtl,
         launchTtl,
         region,
-        simulated);
+        simulated,
+        disruption);
   }
 
   public OperatorConfig withSimulated(SimulatedCloudProvider.Settings s) {
@@ -101,7 +109,8 @@ public record OperatorConfig(
         registrationTtl,
         launchTtl,
         region,
-        s);
+        s,
+        disruption);
   }
 
   public OperatorConfig withLease(String namespace, String name) {
@@ -115,7 +124,8 @@ public record OperatorConfig(
         registrationTtl,
         launchTtl,
         region,
-        simulated);
+        simulated,
+        disruption);
   }
 
   public OperatorConfig withTimeouts(Duration registration, Duration launch) {
@@ -129,6 +139,22 @@ public record OperatorConfig(
         registration,
         launch,
         region,
-        simulated);
+        simulated,
+        disruption);
+  }
+
+  public OperatorConfig withDisruption(DisruptionController.Settings d) {
+    return new OperatorConfig(
+        metricsPort,
+        batchIdle,
+        batchMax,
+        leaseNamespace,
+        leaseName,
+        identity,
+        registrationTtl,
+        launchTtl,
+        region,
+        simulated,
+        d);
   }
 }

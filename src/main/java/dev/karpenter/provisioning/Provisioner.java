@@ -1,12 +1,7 @@
 package dev.karpenter.provisioning;
 
-import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
-import dev.karpenter.api.v1.NodeClaimSpec;
-import dev.karpenter.api.v1.NodeClaimTemplateSpec;
 import dev.karpenter.api.v1.NodePool;
-import dev.karpenter.api.v1.NodePoolHash;
-import dev.karpenter.api.v1.NodeSelectorRequirementWithMinValues;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
@@ -14,22 +9,17 @@ import dev.karpenter.provisioning.scheduling.NodeClaimPlan;
 import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
 import dev.karpenter.provisioning.scheduling.SchedulingResult;
-import dev.karpenter.scheduling.Requirement;
-import dev.karpenter.scheduling.Requirements;
-import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterSnapshot;
 import dev.karpenter.state.ClusterState;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import dev.karpenter.state.NodeClaimTemplates;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,8 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Provisioner implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Provisioner.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
-  private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   static final Duration RECENT_TTL = Duration.ofMinutes(1);
 
   private final KubernetesClient client;
@@ -304,58 +292,7 @@ public final class Provisioner implements AutoCloseable {
     return state.node(node).isPresent() ? "node/" + node : "nodeclaim/" + node;
   }
 
-  private NodeClaim nodeClaim(NodeClaimPlan plan, NodePool pool) {
-    NodeClaimTemplateSpec t = pool.getSpec().template().spec();
-    NodeClaim c = new NodeClaim();
-    c.getMetadata().setName(pool.getMetadata().getName() + "-" + suffix());
-    Map<String, String> labels = new LinkedHashMap<>(plan.labels());
-    labels.remove(Labels.ZONE);
-    labels.remove(Labels.CAPACITY_TYPE);
-    labels.remove(Labels.INSTANCE_TYPE);
-    labels.put(Labels.NODEPOOL, pool.getMetadata().getName());
-    c.getMetadata().setLabels(labels);
-    c.getMetadata()
-        .setAnnotations(
-            Map.of(
-                NodePoolHash.ANNOTATION,
-                NodePoolHash.of(pool),
-                NodePoolHash.VERSION_ANNOTATION,
-                NodePoolHash.VERSION));
-    c.getMetadata()
-        .setOwnerReferences(
-            List.of(
-                new OwnerReferenceBuilder()
-                    .withApiVersion(pool.getApiVersion())
-                    .withKind(pool.getKind())
-                    .withName(pool.getMetadata().getName())
-                    .withUid(pool.getMetadata().getUid())
-                    .withBlockOwnerDeletion(true)
-                    .build()));
-    Requirements reqs =
-        plan.requirements()
-            .with(Requirement.of(Labels.INSTANCE_TYPE, "In", plan.instanceTypeOptions()));
-    // The NodeClaim CRD rejects these keys in requirements; the labels carry them instead.
-    List<NodeSelectorRequirementWithMinValues> apiReqs =
-        ApiConversions.toApi(reqs).stream()
-            .filter(r -> !r.key().equals(Labels.NODEPOOL) && !r.key().equals(Labels.HOSTNAME))
-            .toList();
-    c.setSpec(
-        new NodeClaimSpec(
-            t.taints(),
-            t.startupTaints(),
-            apiReqs,
-            new NodeClaimSpec.ResourceRequirements(ApiConversions.quantities(plan.requests())),
-            t.nodeClassRef(),
-            t.terminationGracePeriod(),
-            t.expireAfter()));
-    return c;
-  }
-
-  private static String suffix() {
-    StringBuilder sb = new StringBuilder(5);
-    for (int i = 0; i < 5; i++) {
-      sb.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
-    }
-    return sb.toString();
+  private static NodeClaim nodeClaim(NodeClaimPlan plan, NodePool pool) {
+    return NodeClaimTemplates.nodeClaim(plan, pool);
   }
 }

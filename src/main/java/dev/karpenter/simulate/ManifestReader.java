@@ -100,6 +100,12 @@ public final class ManifestReader {
   }
 
   private List<Doc> lastDocs = List.of();
+  private ClusterSnapshot.Objects lastObjects;
+
+  /** The objects the last {@link #snapshot} read, as a cluster would hold them. */
+  public ClusterSnapshot.Objects lastObjects() {
+    return lastObjects;
+  }
 
   public SchedulingInput read(List<Path> paths) throws InvalidManifestException {
     return snapshot(paths).schedulingInput();
@@ -204,6 +210,7 @@ public final class ManifestReader {
             daemonSets,
             // The manifests are the whole cluster: a claim they do not hold does not exist.
             SchedulingInput.Volumes.of(volumeClaims, volumes, storageClasses));
+    lastObjects = objects;
     return ClusterSnapshot.of(
         objects,
         pool ->

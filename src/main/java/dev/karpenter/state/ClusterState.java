@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -19,12 +20,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
  * The cluster as the controllers see it: informer caches of pods, nodes, NodeClaims, NodePools,
- * DaemonSets and EC2NodeClasses, with the lookups the controllers share. Listeners hear about pods
- * that became provisionable and about node / NodeClaim changes.
+ * DaemonSets, PodDisruptionBudgets and EC2NodeClasses, with the lookups the controllers share.
+ * Listeners hear about pods that became provisionable and about node / NodeClaim changes.
  */
 public final class ClusterState implements AutoCloseable {
   public static final String PROVIDER_ID_INDEX = "providerID";
@@ -34,6 +36,7 @@ public final class ClusterState implements AutoCloseable {
   private final List<Consumer<Pod>> provisionableListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> capacityListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<NodeClaim>> nodeClaimListeners = new CopyOnWriteArrayList<>();
+  private final List<BiConsumer<Pod, Pod>> podListeners = new CopyOnWriteArrayList<>();
   private SharedIndexInformer<Pod> pods;
   private SharedIndexInformer<Node> nodes;
   private SharedIndexInformer<NodeClaim> nodeClaims;
@@ -43,21 +46,14 @@ public final class ClusterState implements AutoCloseable {
   private SharedIndexInformer<PersistentVolumeClaim> claims;
   private SharedIndexInformer<PersistentVolume> volumes;
   private SharedIndexInformer<StorageClass> storageClasses;
+  private SharedIndexInformer<PodDisruptionBudget> podDisruptionBudgets;
 
   public ClusterState(KubernetesClient client) {
     this.client = client;
   }
 
   public ClusterState start() {
-    pods =
-        add(
-            client.pods().inAnyNamespace().runnableInformer(0),
-            new Handler<>(
-                p -> {
-                  if (isProvisionable(p)) {
-                    provisionableListeners.forEach(l -> l.accept(p));
-                  }
-                }));
+    pods = add(client.pods().inAnyNamespace().runnableInformer(0), new PodHandler());
     nodes = client.nodes().runnableInformer(0);
     nodes.addIndexers(
         Map.of(
@@ -81,6 +77,8 @@ public final class ClusterState implements AutoCloseable {
     claims = add(client.persistentVolumeClaims().inAnyNamespace().runnableInformer(0), null);
     volumes = add(client.persistentVolumes().runnableInformer(0), null);
     storageClasses = add(client.storage().v1().storageClasses().runnableInformer(0), null);
+    podDisruptionBudgets =
+        add(client.policy().v1().podDisruptionBudget().inAnyNamespace().runnableInformer(0), null);
     for (SharedIndexInformer<?> i : informers) {
       i.start();
     }
@@ -117,6 +115,14 @@ public final class ClusterState implements AutoCloseable {
   /** Called with every NodeClaim the informer adds, updates or deletes. */
   public void onNodeClaimEvent(Consumer<NodeClaim> listener) {
     nodeClaimListeners.add(listener);
+  }
+
+  /**
+   * Called with every pod change: {@code (old, new)}, old null when the pod was added, new null
+   * when it was deleted.
+   */
+  public void onPodChange(BiConsumer<Pod, Pod> listener) {
+    podListeners.add(listener);
   }
 
   public void onCapacityChange(Runnable listener) {
@@ -215,6 +221,10 @@ public final class ClusterState implements AutoCloseable {
     return storageClasses == null ? List.of() : storageClasses.getStore().list();
   }
 
+  public List<PodDisruptionBudget> podDisruptionBudgets() {
+    return podDisruptionBudgets == null ? List.of() : podDisruptionBudgets.getStore().list();
+  }
+
   public List<NodePool> nodePools() {
     return nodePools.getStore().list();
   }
@@ -238,6 +248,32 @@ public final class ClusterState implements AutoCloseable {
   @Override
   public void close() {
     informers.forEach(SharedIndexInformer::close);
+  }
+
+  private final class PodHandler implements ResourceEventHandler<Pod> {
+    private void provisionable(Pod p) {
+      if (isProvisionable(p)) {
+        provisionableListeners.forEach(l -> l.accept(p));
+      }
+    }
+
+    @Override
+    public void onAdd(Pod p) {
+      provisionable(p);
+      podListeners.forEach(l -> l.accept(null, p));
+    }
+
+    @Override
+    public void onUpdate(Pod old, Pod p) {
+      provisionable(p);
+      podListeners.forEach(l -> l.accept(old, p));
+    }
+
+    @Override
+    public void onDelete(Pod p, boolean deletedFinalStateUnknown) {
+      provisionable(p);
+      podListeners.forEach(l -> l.accept(p, null));
+    }
   }
 
   private static final class Handler<T> implements ResourceEventHandler<T> {

@@ -6,16 +6,25 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.disruption.decision.DisruptionInput;
 import dev.karpenter.disruption.decision.DisruptionNode;
+import dev.karpenter.disruption.decision.DisruptionPool;
+import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Taint;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The translation of Kubernetes objects into the disruption core's input, shared by the controller
@@ -45,6 +54,117 @@ public final class DisruptionInputs {
       List<InstanceType> types,
       String providerDrift,
       boolean nominated) {
+    return node(n, claim, pods, pool, types, providerDrift, nominated, null);
+  }
+
+  /**
+   * What the cluster knows beyond its objects.
+   *
+   * @param lastPodEvent per node name, the last pod event this process saw (consolidateAfter)
+   * @param nominated names of nodes (and NodeClaims) not to disrupt now: pods were nominated to
+   *     them, or they are a pending replacement or part of a command in flight
+   * @param providerDrift the cloud provider's drift reason for a NodeClaim, or null
+   */
+  public record Hints(
+      Function<String, Optional<Instant>> lastPodEvent,
+      Set<String> nominated,
+      Function<NodeClaim, String> providerDrift) {
+    public static final Hints NONE = new Hints(n -> Optional.empty(), Set.of(), c -> null);
+
+    public Hints {
+      nominated = Set.copyOf(nominated);
+    }
+  }
+
+  /**
+   * The one translation of a cluster (or a manifest dump) into the disruption core's input: every
+   * Node with its NodeClaim (by providerID, else the claim's status.nodeName) and its bound pods,
+   * every NodePool with how the scheduler sees it (from {@code snapshot}: instance types and usage
+   * counting in-flight claims), in-flight claims, PodDisruptionBudgets, DaemonSets and the
+   * offerings known to be unavailable.
+   */
+  public static DisruptionInput of(
+      ClusterSnapshot.Objects objects,
+      ClusterSnapshot snapshot,
+      List<PodDisruptionBudget> pdbs,
+      Hints hints) {
+    Map<String, SchedulingNodePool> scheduling = new HashMap<>();
+    snapshot.schedulingInput().nodePools().forEach(p -> scheduling.put(p.name(), p));
+    Map<String, List<InstanceType>> typesByPool = new HashMap<>();
+    snapshot.nodePools().forEach(p -> typesByPool.put(p.name(), p.instanceTypes()));
+    Map<String, NodePool> pools = new HashMap<>();
+    List<DisruptionPool> dpools = new ArrayList<>();
+    for (NodePool np : objects.nodePools()) {
+      String name = np.getMetadata().getName();
+      pools.put(name, np);
+      dpools.add(new DisruptionPool(np, scheduling.get(name)));
+    }
+    Map<String, NodeClaim> byProviderId = new HashMap<>();
+    Map<String, NodeClaim> byNodeName = new HashMap<>();
+    for (NodeClaim c : objects.nodeClaims()) {
+      if (c.getStatus() != null && c.getStatus().getProviderID() != null) {
+        byProviderId.put(c.getStatus().getProviderID(), c);
+      }
+      if (c.getStatus() != null && c.getStatus().getNodeName() != null) {
+        byNodeName.put(c.getStatus().getNodeName(), c);
+      }
+    }
+    Map<String, List<Pod>> podsByNode = new HashMap<>();
+    for (Pod p : objects.pods()) {
+      String node = p.getSpec() == null ? null : p.getSpec().getNodeName();
+      String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
+      if (node != null
+          && !node.isEmpty()
+          && !"Succeeded".equals(phase)
+          && !"Failed".equals(phase)) {
+        podsByNode.computeIfAbsent(node, k -> new ArrayList<>()).add(p);
+      }
+    }
+    List<DisruptionNode> nodes = new ArrayList<>();
+    for (Node n : objects.nodes()) {
+      String name = n.getMetadata().getName();
+      String pid = n.getSpec() == null ? null : n.getSpec().getProviderID();
+      NodeClaim claim = pid == null ? null : byProviderId.get(pid);
+      if (claim == null) {
+        claim = byNodeName.get(name);
+      }
+      Map<String, String> labels = n.getMetadata().getLabels();
+      String poolName = labels == null ? null : labels.get(Labels.NODEPOOL);
+      if (poolName == null && claim != null) {
+        poolName = NodeClaims.nodePool(claim);
+      }
+      boolean nominated =
+          hints.nominated().contains(name)
+              || (claim != null && hints.nominated().contains(claim.getMetadata().getName()));
+      nodes.add(
+          node(
+              n,
+              claim,
+              podsByNode.getOrDefault(name, List.of()),
+              poolName == null ? null : pools.get(poolName),
+              poolName == null ? List.of() : typesByPool.getOrDefault(poolName, List.of()),
+              claim == null ? null : hints.providerDrift().apply(claim),
+              nominated,
+              hints.lastPodEvent().apply(name).orElse(null)));
+    }
+    return new DisruptionInput(
+        nodes,
+        snapshot.inFlight(),
+        pdbs,
+        snapshot.daemonSets(),
+        dpools,
+        snapshot.unavailableOfferings());
+  }
+
+  private static DisruptionNode node(
+      Node n,
+      NodeClaim claim,
+      List<Pod> pods,
+      NodePool pool,
+      List<InstanceType> types,
+      String providerDrift,
+      boolean nominated,
+      Instant lastPodEventSeen) {
     Map<String, String> labels =
         n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
     Map<String, String> annotations =
@@ -93,6 +213,9 @@ public final class DisruptionInputs {
       Instant last =
           claim.getStatus() == null ? null : instant(claim.getStatus().getLastPodEventTime());
       lastPodEvent = last != null ? last : created;
+      if (lastPodEventSeen != null) {
+        lastPodEvent = later(lastPodEvent, lastPodEventSeen);
+      }
     } else {
       initialized = "true".equals(labels.get("karpenter.sh/initialized")) || ready(n);
       if (pool != null && pool.getSpec() != null && pool.getSpec().template() != null) {
@@ -112,6 +235,9 @@ public final class DisruptionInputs {
         if (t != null && (lastPodEvent == null || t.isAfter(lastPodEvent))) {
           lastPodEvent = t;
         }
+      }
+      if (lastPodEventSeen != null) {
+        lastPodEvent = later(lastPodEvent, lastPodEventSeen);
       }
     }
     return new DisruptionNode(
@@ -138,6 +264,10 @@ public final class DisruptionInputs {
         expireAfter,
         tgp,
         providerDrift);
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a == null || b.isAfter(a) ? b : a;
   }
 
   private static boolean ready(Node n) {

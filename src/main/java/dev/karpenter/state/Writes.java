@@ -69,6 +69,34 @@ public final class Writes {
     }
   }
 
+  /**
+   * As {@link #edit}, for the status subresource: for a controller that owns one condition of an
+   * object another controller reconciles (a patch of the latest status, not an apply of all of it).
+   */
+  public static <T extends HasMetadata> Optional<T> editStatus(
+      KubernetesClient client, T object, UnaryOperator<T> edit) {
+    @SuppressWarnings("unchecked")
+    Class<T> type = (Class<T>) object.getClass();
+    String ns = object.getMetadata().getNamespace();
+    String name = object.getMetadata().getName();
+    Resource<T> resource =
+        ns == null
+            ? client.resources(type).withName(name)
+            : client.resources(type).inNamespace(ns).withName(name);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return Optional.of(resource.editStatus(edit));
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+          return Optional.empty();
+        }
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT || attempt == ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
+  }
+
   /** Deletes {@code object}; true unless it was already gone. */
   public static boolean delete(KubernetesClient client, HasMetadata object) {
     try {

@@ -162,9 +162,15 @@ final class E2E {
     return values.stream().map(v -> "'" + v + "'").toList().toString();
   }
 
-  /** Fast simulated timings: the loop under test, not the waiting, is what these tests exercise. */
+  /**
+   * Fast simulated timings: the loop under test, not the waiting, is what these tests exercise. The
+   * disruption loop only plans and reports (its own ITs let it act), so it never removes capacity a
+   * provisioning test is counting.
+   */
   static OperatorConfig config(String identity, String lease) {
     return OperatorConfig.defaults()
+        .withDisruption(
+            dev.karpenter.disruption.DisruptionController.Settings.defaults().withExecute(false))
         .withMetricsPort(-1)
         .withIdentity(identity)
         .withLease("kube-system", lease)

@@ -261,8 +261,21 @@ public final class DisruptionEngine {
       }
       blocked.put(c.name(), blocked(c.n, why));
     }
+    Map<Reason, Integer> eligible = new EnumMap<>(Reason.class);
+    eligible.put(Reason.Empty, 0);
+    eligible.put(Reason.Drifted, 0);
+    eligible.put(Reason.Underutilized, 0);
+    for (Node c : candidates) {
+      if (c.empty() && c.consolidatable) {
+        eligible.merge(Reason.Empty, 1, Integer::sum);
+      }
+      if (c.drift != null && (c.podBlocker == null || c.n.terminationGracePeriod() != null)) {
+        eligible.merge(Reason.Drifted, 1, Integer::sum);
+      }
+    }
+    eligible.put(Reason.Underutilized, consolidationCandidates(ctx, allowance).size());
     return new DisruptionPlan(
-        decisions, List.copyOf(blocked.values()), budgets, nextWindow, candidates.size());
+        decisions, List.copyOf(blocked.values()), budgets, nextWindow, candidates.size(), eligible);
   }
 
   private static Map<Reason, String> copy(EnumMap<Reason, String> m) {

@@ -13,17 +13,40 @@ import java.util.Map;
  * @param nextBudgetWindow the earliest instant a NodePool whose budget allows nothing now will
  *     allow some, or null
  * @param candidatesConsidered nodes that were candidates for at least one method
+ * @param eligible per reason, the candidates a method could act on before budgets (upstream's
+ *     {@code karpenter_voluntary_disruption_eligible_nodes})
  */
 public record DisruptionPlan(
     List<Decision> decisions,
     List<Blocked> blocked,
     List<PoolBudget> budgets,
     Instant nextBudgetWindow,
-    int candidatesConsidered) {
+    int candidatesConsidered,
+    Map<Reason, Integer> eligible) {
   public DisruptionPlan {
     decisions = List.copyOf(decisions);
     blocked = List.copyOf(blocked);
     budgets = List.copyOf(budgets);
+    eligible = Map.copyOf(eligible);
+  }
+
+  public DisruptionPlan(
+      List<Decision> decisions,
+      List<Blocked> blocked,
+      List<PoolBudget> budgets,
+      Instant nextBudgetWindow,
+      int candidatesConsidered) {
+    this(decisions, blocked, budgets, nextBudgetWindow, candidatesConsidered, Map.of());
+  }
+
+  /** The one graceful (budgeted) command of the pass, or null. */
+  public Decision graceful() {
+    for (Decision d : decisions) {
+      if (d.method() != Method.Expiration) {
+        return d;
+      }
+    }
+    return null;
   }
 
   /** A node that stays, and why (budget, do-not-disrupt, PDB, Job, not cheaper, ...). */

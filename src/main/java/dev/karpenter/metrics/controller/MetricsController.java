@@ -1,6 +1,5 @@
 package dev.karpenter.metrics.controller;
 
-import dev.karpenter.api.v1.Disruption.ConsolidationPolicy;
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.cloudprovider.InstanceType;
@@ -25,7 +24,8 @@ import java.util.function.Function;
 
 /**
  * Recomputes the gauge families from cluster state: per-node allocatable and requests, per-pod
- * state, NodePool usage and limits, nodes eligible for voluntary disruption.
+ * state, NodePool usage and limits (nodes eligible for voluntary disruption come from the
+ * disruption controller, which decides it).
  */
 public final class MetricsController {
   private static final String AWS = "karpenter.k8s.aws/";
@@ -76,7 +76,6 @@ public final class MetricsController {
     List<Row> allocatable = new ArrayList<>();
     List<Row> podRequests = new ArrayList<>();
     List<Row> daemonRequests = new ArrayList<>();
-    Map<String, Integer> eligible = new HashMap<>(Map.of("empty", 0, "underutilized", 0));
     for (Node n : nodes) {
       Tags base = nodeTags(n);
       Resources alloc =
@@ -85,8 +84,6 @@ public final class MetricsController {
               : ApiConversions.resources(n.getStatus().getAllocatable());
       Resources pods = Resources.NONE;
       Resources daemons = Resources.NONE;
-      boolean blocked = false;
-      int workloads = 0;
       for (Pod p : podsByNode.getOrDefault(n.getMetadata().getName(), List.of())) {
         if (isTerminal(p)) {
           continue;
@@ -96,8 +93,6 @@ public final class MetricsController {
           daemons = daemons.plus(r);
         } else {
           pods = pods.plus(r);
-          workloads++;
-          blocked |= doNotDisrupt(p);
         }
       }
       Set<String> keys = new TreeSet<>(alloc.milli().keySet());
@@ -106,25 +101,10 @@ public final class MetricsController {
         podRequests.add(new Row(base.and("resource_type", res), value(res, pods.get(res))));
         daemonRequests.add(new Row(base.and("resource_type", res), value(res, daemons.get(res))));
       }
-      String pool = labels(n).get(Labels.NODEPOOL);
-      if (pool != null) {
-        NodePool np = pools.get(pool);
-        if (np != null && !blocked && n.getMetadata().getDeletionTimestamp() == null) {
-          ConsolidationPolicy policy = np.getSpec().disruptionOrDefault().consolidationPolicy();
-          if (workloads == 0) {
-            eligible.merge("empty", 1, Integer::sum);
-          } else if (policy != ConsolidationPolicy.WhenEmpty) {
-            eligible.merge("underutilized", 1, Integer::sum);
-          }
-        }
-      }
     }
     metrics.replace("karpenter.nodes.allocatable", allocatable);
     metrics.replace("karpenter.nodes.total.pod.requests", podRequests);
     metrics.replace("karpenter.nodes.total.daemon.requests", daemonRequests);
-    List<Row> eligibleRows = new ArrayList<>();
-    eligible.forEach((r, v) -> eligibleRows.add(new Row(Tags.of("reason", r), v)));
-    metrics.replace("karpenter.voluntary.disruption.eligible.nodes", eligibleRows);
 
     Map<String, List<InstanceType>> typesByPool = new HashMap<>();
     for (NodePool p : pools.values()) {
