@@ -60,6 +60,7 @@ public final class KarpenterMetrics {
   private final AtomicLong stateNodeCount = new AtomicLong();
   private final AtomicLong stateSynced = new AtomicLong();
   private final Map<String, MultiGauge> multiGauges = new ConcurrentHashMap<>();
+  private final Map<List<String>, AtomicLong> allowedDisruptions = new ConcurrentHashMap<>();
 
   public KarpenterMetrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -303,6 +304,22 @@ public final class KarpenterMetrics {
         .record(d);
   }
 
+  /**
+   * A NodeClaim was disrupted ({@code reason} lower case as upstream: {@code expired}, ...): {@code
+   * karpenter_nodeclaims_disrupted_total}.
+   */
+  public void nodeClaimDisrupted(String reason, String nodePool, String capacityType) {
+    counter(
+            "karpenter.nodeclaims.disrupted",
+            "reason",
+            reason,
+            "nodepool",
+            nodePool,
+            "capacity_type",
+            capacityType)
+        .increment();
+  }
+
   // ------------------------------------------------------------------ timers and gauges
 
   public void schedulingDuration(Duration d) {
@@ -317,6 +334,24 @@ public final class KarpenterMetrics {
   public void clusterState(long nodes, boolean synced) {
     stateNodeCount.set(nodes);
     stateSynced.set(synced ? 1 : 0);
+  }
+
+  /**
+   * How many of the pool's nodes its budgets allow disrupting for {@code reason} now: {@code
+   * karpenter_nodepools_allowed_disruptions}.
+   */
+  public void allowedDisruptions(String nodePool, String reason, long n) {
+    allowedDisruptions
+        .computeIfAbsent(
+            List.of(nodePool, reason),
+            k -> {
+              AtomicLong v = new AtomicLong();
+              Gauge.builder("karpenter.nodepools.allowed.disruptions", v, AtomicLong::get)
+                  .tags("nodepool", nodePool, "reason", reason)
+                  .register(registry);
+              return v;
+            })
+        .set(n);
   }
 
   /** One labelled gauge row. */

@@ -11,6 +11,9 @@ import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.controller.MetricsController;
 import dev.karpenter.node.termination.NodeTerminationReconciler;
+import dev.karpenter.nodeclaim.disruption.NodeClaimDisruptionReconciler;
+import dev.karpenter.nodeclaim.disruption.PodEvents;
+import dev.karpenter.nodeclaim.expiration.ExpirationReconciler;
 import dev.karpenter.nodeclaim.lifecycle.NodeClaimLifecycleReconciler;
 import dev.karpenter.nodepool.NodePoolReconciler;
 import dev.karpenter.provisioning.Batcher;
@@ -63,6 +66,7 @@ public final class KarpenterOperator implements AutoCloseable {
   private final ClusterState state;
   private final CloudProvider cloud;
   private final Provisioner provisioner;
+  private final PodEvents podEvents;
   private final Operator operator;
   private final ScheduledExecutorService background;
   private final List<BackgroundLoop> loops;
@@ -136,8 +140,17 @@ public final class KarpenterOperator implements AutoCloseable {
                 // Only the Nodes of NodePools get the finalizer.
                 .withLabelSelector(Labels.NODEPOOL));
     operator.register(
-        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes),
+        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes, events),
         o -> o.withName("nodepool"));
+    // Status changes (initialization, lastPodEventTime) matter to the disruption conditions.
+    operator.register(
+        new NodeClaimDisruptionReconciler(state, this.cloud, clock),
+        o -> o.withName(NodeClaimDisruptionReconciler.NAME).withGenerationAware(false));
+    operator.register(
+        new ExpirationReconciler(client, events, metrics, clock),
+        o -> o.withName(ExpirationReconciler.NAME));
+    this.podEvents = new PodEvents(client, state, clock);
+    state.onPodEvent(podEvents::observe);
     provider.controllers().forEach(this::register);
     this.background =
         Executors.newSingleThreadScheduledExecutor(
@@ -228,6 +241,7 @@ public final class KarpenterOperator implements AutoCloseable {
     leader.set(true);
     LOG.info("{} became leader", config.identity());
     provisioner.start();
+    podEvents.start();
     synchronized (running) {
       for (BackgroundLoop loop : loops) {
         long every = loop.every().toMillis();
@@ -251,6 +265,7 @@ public final class KarpenterOperator implements AutoCloseable {
     leader.set(false);
     LOG.info("{} stopped leading", config.identity());
     provisioner.stop();
+    podEvents.stop();
     synchronized (running) {
       running.forEach(f -> f.cancel(false));
       running.clear();
@@ -321,6 +336,7 @@ public final class KarpenterOperator implements AutoCloseable {
       return;
     }
     provisioner.stop();
+    podEvents.close();
     background.shutdownNow();
     try {
       operator.stop();

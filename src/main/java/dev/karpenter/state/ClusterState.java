@@ -32,6 +32,8 @@ public final class ClusterState implements AutoCloseable {
   private final KubernetesClient client;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<Pod>> provisionableListeners = new CopyOnWriteArrayList<>();
+  private final List<java.util.function.BiConsumer<Pod, Pod>> podListeners =
+      new CopyOnWriteArrayList<>();
   private final List<Runnable> capacityListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<NodeClaim>> nodeClaimListeners = new CopyOnWriteArrayList<>();
   private SharedIndexInformer<Pod> pods;
@@ -58,6 +60,23 @@ public final class ClusterState implements AutoCloseable {
                     provisionableListeners.forEach(l -> l.accept(p));
                   }
                 }));
+    pods.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod p) {
+            podListeners.forEach(l -> l.accept(null, p));
+          }
+
+          @Override
+          public void onUpdate(Pod old, Pod p) {
+            podListeners.forEach(l -> l.accept(old, p));
+          }
+
+          @Override
+          public void onDelete(Pod p, boolean deletedFinalStateUnknown) {
+            podListeners.forEach(l -> l.accept(p, null));
+          }
+        });
     nodes = client.nodes().runnableInformer(0);
     nodes.addIndexers(
         Map.of(
@@ -108,6 +127,13 @@ public final class ClusterState implements AutoCloseable {
   /** Waits until every cache has listed once. */
   public boolean synced() {
     return informers.stream().allMatch(SharedIndexInformer::hasSynced);
+  }
+
+  /**
+   * Called with every pod change: (null, pod) on add, (old, new) on update, (pod, null) on delete.
+   */
+  public void onPodEvent(java.util.function.BiConsumer<Pod, Pod> listener) {
+    podListeners.add(listener);
   }
 
   public void onProvisionablePod(Consumer<Pod> listener) {
