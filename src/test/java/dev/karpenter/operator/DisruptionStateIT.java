@@ -102,14 +102,6 @@ class DisruptionStateIT {
     return p.getStatus().getConditions().stream().filter(c -> type.equals(c.type())).findFirst();
   }
 
-  static List<Event> events(String ns, String kind, String name, String reason) {
-    return client.v1().events().inNamespace(ns).list().getItems().stream()
-        .filter(e -> kind.equals(e.getInvolvedObject().getKind()))
-        .filter(e -> name.equals(e.getInvolvedObject().getName()))
-        .filter(e -> reason.equals(e.getReason()))
-        .toList();
-  }
-
   static List<Event> eventsAnywhere(String kind, String name, String reason) {
     return client.v1().events().inAnyNamespace().list().getItems().stream()
         .filter(e -> kind.equals(e.getInvolvedObject().getKind()))
@@ -159,6 +151,10 @@ class DisruptionStateIT {
           Duration.ofSeconds(180),
           () -> claim(oldName).isEmpty());
       // Deleted no earlier than its expiry: the Expired event was recorded at or after it.
+      E2E.await(
+          "the Expired event on " + oldName,
+          Duration.ofSeconds(30),
+          () -> !eventsAnywhere("NodeClaim", oldName, "Expired").isEmpty());
       List<Event> expired = eventsAnywhere("NodeClaim", oldName, "Expired");
       assertEquals(1, expired.size(), "one Expired event on " + oldName + ": " + expired);
       Instant eventAt =
@@ -190,6 +186,19 @@ class DisruptionStateIT {
               .filter(l -> l.contains("disrupted"))
               .toList()
               .toString());
+      // The termination reported why: DisruptionReason=Expired was set before the deletion.
+      assertTrue(
+          operator
+              .metrics()
+              .scrape()
+              .lines()
+              .anyMatch(
+                  l ->
+                      l.startsWith("karpenter_nodeclaims_terminated_total{")
+                          && l.contains("nodepool=\"" + np + "\"")
+                          && l.contains("reason=\"Expired\"")
+                          && !l.endsWith(" 0.0")),
+          "karpenter_nodeclaims_terminated_total counts the claim with reason Expired");
     } finally {
       E2E.cleanUp(client, ns, List.of(np));
     }
