@@ -218,6 +218,17 @@ class ClaimConditionsTest {
   }
 
   @Test
+  void aProviderReasonWithDetailIsSplitIntoReasonAndMessage() {
+    NodePool p = pool("5m", "g5.xlarge");
+    Verdict v =
+        get(
+            decide(claim(p), p, () -> "SecurityGroupDrift: sg-1 is no longer selected"),
+            ClaimConditions.DRIFTED);
+    assertThat(v.reason()).isEqualTo("SecurityGroupDrift");
+    assertThat(v.message()).isEqualTo("sg-1 is no longer selected");
+  }
+
+  @Test
   void anInstanceTypeTheNodeClassNoLongerOffersIsInstanceTypeNotFound() {
     NodePool p = pool("5m", "g5.xlarge");
     NodeClaim c = claim(p);
