@@ -20,7 +20,6 @@ import dev.karpenter.state.Conditions;
 import dev.karpenter.state.DisruptionInputs;
 import dev.karpenter.state.NodeClaimTemplates;
 import dev.karpenter.state.NodeClaims;
-import dev.karpenter.state.PodEvents;
 import dev.karpenter.state.Writes;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
@@ -119,7 +118,6 @@ public final class DisruptionController implements AutoCloseable {
   private final DisruptionEngine engine;
   private final Clock clock;
   private final Settings settings;
-  private final PodEvents podEvents;
   // Names of nodes and NodeClaims of the command in flight: never candidates.
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   // Nodes and claims pods were nominated to (by the provisioner), until the instant.
@@ -155,7 +153,6 @@ public final class DisruptionController implements AutoCloseable {
             clock,
             scheduler,
             DisruptionEngine.Options.defaults().withSpotToSpot(settings.spotToSpot()));
-    this.podEvents = new PodEvents(state, clock);
     metrics.registerDisruption();
   }
 
@@ -231,7 +228,7 @@ public final class DisruptionController implements AutoCloseable {
         objects,
         snapshot,
         state.podDisruptionBudgets(),
-        new DisruptionInputs.Hints(podEvents::lastEvent, protectedNames(), this::providerDrift));
+        new DisruptionInputs.Hints(protectedNames(), this::providerDrift));
   }
 
   public DisruptionPlan plan() {

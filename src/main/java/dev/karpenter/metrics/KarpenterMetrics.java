@@ -60,6 +60,7 @@ public final class KarpenterMetrics {
   private final AtomicLong stateNodeCount = new AtomicLong();
   private final AtomicLong stateSynced = new AtomicLong();
   private final Map<String, MultiGauge> multiGauges = new ConcurrentHashMap<>();
+  private final Map<List<String>, AtomicLong> allowedDisruptions = new ConcurrentHashMap<>();
 
   public KarpenterMetrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -408,6 +409,24 @@ public final class KarpenterMetrics {
   public void clusterState(long nodes, boolean synced) {
     stateNodeCount.set(nodes);
     stateSynced.set(synced ? 1 : 0);
+  }
+
+  /**
+   * How many of the pool's nodes its budgets allow disrupting for {@code reason} now: {@code
+   * karpenter_nodepools_allowed_disruptions}.
+   */
+  public void allowedDisruptions(String nodePool, String reason, long n) {
+    allowedDisruptions
+        .computeIfAbsent(
+            List.of(nodePool, reason),
+            k -> {
+              AtomicLong v = new AtomicLong();
+              Gauge.builder("karpenter.nodepools.allowed.disruptions", v, AtomicLong::get)
+                  .tags("nodepool", nodePool, "reason", reason)
+                  .register(registry);
+              return v;
+            })
+        .set(n);
   }
 
   /** One labelled gauge row. */

@@ -8,6 +8,8 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodePoolStatus;
 import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.disruption.decision.BudgetStatus;
+import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterSnapshot;
@@ -24,6 +26,8 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,30 +39,51 @@ import java.util.stream.Collectors;
 /**
  * NodePool status and annotations: {@code status.resources} and {@code status.nodes} from its
  * NodeClaims, the conditions ValidationSucceeded, NodeClassReady, NodeRegistrationHealthy and
- * Ready, and the {@code karpenter.sh/nodepool-hash} annotation.
+ * Ready, and the {@code karpenter.sh/nodepool-hash} annotation; the disruption budgets in force
+ * ({@value #BUDGETS_CONDITION} condition, an event when they change, {@code
+ * karpenter_nodepools_allowed_disruptions}), requeued at the next budget window boundary.
  */
 public final class NodePoolReconciler implements Reconciler<NodePool> {
+  public static final String BUDGETS_CONDITION = "DisruptionBudgetsInForce";
+
+  /** How far ahead budget windows are looked for; the pool is re-evaluated at least this often. */
+  static final Duration BUDGET_HORIZON = Duration.ofDays(8);
+
   private final KubernetesClient client;
   private final ClusterState state;
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final Function<NodePool, List<InstanceType>> instanceTypes;
+  private final EventRecorder events;
+  private final Map<String, String> announced = new java.util.concurrent.ConcurrentHashMap<>();
 
   public NodePoolReconciler(
       KubernetesClient client, ClusterState state, KarpenterMetrics metrics, Clock clock) {
     this(client, state, metrics, clock, p -> List.of());
   }
 
-  /**
-   * @param instanceTypes the pool's instance types (the cloud provider's), to count NodeClaims that
-   *     have not launched yet at the most their options may bring, as the provisioner does
-   */
   public NodePoolReconciler(
       KubernetesClient client,
       ClusterState state,
       KarpenterMetrics metrics,
       Clock clock,
       Function<NodePool, List<InstanceType>> instanceTypes) {
+    this(client, state, metrics, clock, instanceTypes, null);
+  }
+
+  /**
+   * @param instanceTypes the pool's instance types (the cloud provider's), to count NodeClaims that
+   *     have not launched yet at the most their options may bring, as the provisioner does
+   * @param events where budget changes are announced, or null
+   */
+  public NodePoolReconciler(
+      KubernetesClient client,
+      ClusterState state,
+      KarpenterMetrics metrics,
+      Clock clock,
+      Function<NodePool, List<InstanceType>> instanceTypes,
+      EventRecorder events) {
+    this.events = events;
     this.client = client;
     this.state = state;
     this.metrics = metrics;
@@ -171,13 +196,45 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
         classReady ? "" : "NodeClassReady=False",
         gen,
         clock);
+    Instant now = clock.instant();
+    BudgetStatus budgets = BudgetStatus.of(pool, budgetedNodes(name, claims), now, BUDGET_HORIZON);
+    Conditions.set(
+        conditions,
+        BUDGETS_CONDITION,
+        budgets.errors().isEmpty() ? "True" : "False",
+        budgets.reason(),
+        budgets.message(),
+        gen,
+        clock);
+    for (BudgetStatus.Line l : budgets.lines()) {
+      metrics.allowedDisruptions(name, l.reason().name(), l.allowed());
+    }
+    // Announced when another budget takes over or a reason becomes blocked or unblocked, not on
+    // every node count change.
+    String signature = budgets.signature();
+    if (events != null && !signature.equals(announced.put(name, signature))) {
+      if (budgets.errors().isEmpty()) {
+        events.normal(pool, BUDGETS_CONDITION, budgets.message());
+      } else {
+        events.warning(pool, "InvalidBudget", budgets.message());
+      }
+    }
+    Duration requeue =
+        budgets
+            .nextChange()
+            .map(t -> Duration.between(now, t))
+            .filter(d -> d.compareTo(BUDGET_HORIZON) < 0)
+            .orElse(BUDGET_HORIZON);
+    if (requeue.isNegative()) {
+      requeue = Duration.ZERO;
+    }
     status.setConditions(conditions);
     status.setNodeClassObservedGeneration(
         nc.map(x -> x.getMetadata().getGeneration()).orElse(null));
     if (Objects.equals(old.getResources(), status.getResources())
         && Objects.equals(old.getNodes(), status.getNodes())
         && Objects.equals(old.getConditions(), status.getConditions())) {
-      return UpdateControl.noUpdate();
+      return UpdateControl.<NodePool>noUpdate().rescheduleAfter(requeue);
     }
     client
         .resources(NodePool.class)
@@ -187,7 +244,23 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
               p.setStatus(status);
               return p;
             });
-    return UpdateControl.noUpdate();
+    return UpdateControl.<NodePool>noUpdate().rescheduleAfter(requeue);
+  }
+
+  /**
+   * The nodes budgets count, as upstream: the pool's initialized NodeClaims whose instance is not
+   * already terminating.
+   */
+  static int budgetedNodes(String pool, List<NodeClaim> claims) {
+    int n = 0;
+    for (NodeClaim c : claims) {
+      if (pool.equals(NodeClaims.nodePool(c))
+          && NodeClaims.isTrue(c, NodeClaims.INITIALIZED)
+          && !NodeClaims.isTrue(c, NodeClaims.INSTANCE_TERMINATING)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private List<InstanceType> typesOf(NodePool pool) {

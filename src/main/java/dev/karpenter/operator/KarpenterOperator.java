@@ -12,6 +12,9 @@ import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.controller.MetricsController;
 import dev.karpenter.node.termination.NodeTerminationReconciler;
+import dev.karpenter.nodeclaim.disruption.NodeClaimDisruptionReconciler;
+import dev.karpenter.nodeclaim.disruption.PodEvents;
+import dev.karpenter.nodeclaim.expiration.ExpirationReconciler;
 import dev.karpenter.nodeclaim.lifecycle.NodeClaimLifecycleReconciler;
 import dev.karpenter.nodepool.NodePoolReconciler;
 import dev.karpenter.provisioning.Batcher;
@@ -67,6 +70,7 @@ public final class KarpenterOperator implements AutoCloseable {
   private final EventRecorder events;
   private Clock disruptionClock;
   private DisruptionController disruption;
+  private final PodEvents podEvents;
   private final Operator operator;
   private final ScheduledExecutorService background;
   private final List<BackgroundLoop> loops;
@@ -142,8 +146,17 @@ public final class KarpenterOperator implements AutoCloseable {
                 // Only the Nodes of NodePools get the finalizer.
                 .withLabelSelector(Labels.NODEPOOL));
     operator.register(
-        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes),
+        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes, events),
         o -> o.withName("nodepool"));
+    // Status changes (initialization, lastPodEventTime) matter to the disruption conditions.
+    operator.register(
+        new NodeClaimDisruptionReconciler(state, this.cloud, clock),
+        o -> o.withName(NodeClaimDisruptionReconciler.NAME).withGenerationAware(false));
+    operator.register(
+        new ExpirationReconciler(client, events, metrics, clock),
+        o -> o.withName(ExpirationReconciler.NAME));
+    this.podEvents = new PodEvents(client, state, clock);
+    state.onPodChange(podEvents::observe);
     provider.controllers().forEach(this::register);
     this.background =
         Executors.newSingleThreadScheduledExecutor(
@@ -257,6 +270,7 @@ public final class KarpenterOperator implements AutoCloseable {
     if (disruption != null) {
       disruption.start();
     }
+    podEvents.start();
     synchronized (running) {
       for (BackgroundLoop loop : loops) {
         long every = loop.every().toMillis();
@@ -283,6 +297,7 @@ public final class KarpenterOperator implements AutoCloseable {
     if (disruption != null) {
       disruption.stop();
     }
+    podEvents.stop();
     synchronized (running) {
       running.forEach(f -> f.cancel(false));
       running.clear();
@@ -361,6 +376,7 @@ public final class KarpenterOperator implements AutoCloseable {
     if (disruption != null) {
       disruption.stop();
     }
+    podEvents.close();
     background.shutdownNow();
     try {
       operator.stop();

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -39,37 +38,14 @@ public final class DisruptionInputs {
   private DisruptionInputs() {}
 
   /**
-   * One node.
-   *
-   * @param claim its NodeClaim, or null (then a node with a {@code karpenter.sh/nodepool} label is
-   *     still treated as managed, as in a {@code kubectl get nodes} dump)
-   * @param pool its NodePool, or null
-   * @param types the pool's instance types, for the price
-   */
-  public static DisruptionNode node(
-      Node n,
-      NodeClaim claim,
-      List<Pod> pods,
-      NodePool pool,
-      List<InstanceType> types,
-      String providerDrift,
-      boolean nominated) {
-    return node(n, claim, pods, pool, types, providerDrift, nominated, null);
-  }
-
-  /**
    * What the cluster knows beyond its objects.
    *
-   * @param lastPodEvent per node name, the last pod event this process saw (consolidateAfter)
    * @param nominated names of nodes (and NodeClaims) not to disrupt now: pods were nominated to
    *     them, or they are a pending replacement or part of a command in flight
    * @param providerDrift the cloud provider's drift reason for a NodeClaim, or null
    */
-  public record Hints(
-      Function<String, Optional<Instant>> lastPodEvent,
-      Set<String> nominated,
-      Function<NodeClaim, String> providerDrift) {
-    public static final Hints NONE = new Hints(n -> Optional.empty(), Set.of(), c -> null);
+  public record Hints(Set<String> nominated, Function<NodeClaim, String> providerDrift) {
+    public static final Hints NONE = new Hints(Set.of(), c -> null);
 
     public Hints {
       nominated = Set.copyOf(nominated);
@@ -144,8 +120,7 @@ public final class DisruptionInputs {
               poolName == null ? null : pools.get(poolName),
               poolName == null ? List.of() : typesByPool.getOrDefault(poolName, List.of()),
               claim == null ? null : hints.providerDrift().apply(claim),
-              nominated,
-              hints.lastPodEvent().apply(name).orElse(null)));
+              nominated));
     }
     return new DisruptionInput(
         nodes,
@@ -156,15 +131,22 @@ public final class DisruptionInputs {
         snapshot.unavailableOfferings());
   }
 
-  private static DisruptionNode node(
+  /**
+   * One node.
+   *
+   * @param claim its NodeClaim, or null (then a node with a {@code karpenter.sh/nodepool} label is
+   *     still treated as managed, as in a {@code kubectl get nodes} dump)
+   * @param pool its NodePool, or null
+   * @param types the pool's instance types, for the price
+   */
+  public static DisruptionNode node(
       Node n,
       NodeClaim claim,
       List<Pod> pods,
       NodePool pool,
       List<InstanceType> types,
       String providerDrift,
-      boolean nominated,
-      Instant lastPodEventSeen) {
+      boolean nominated) {
     Map<String, String> labels =
         n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
     Map<String, String> annotations =
@@ -213,9 +195,6 @@ public final class DisruptionInputs {
       Instant last =
           claim.getStatus() == null ? null : instant(claim.getStatus().getLastPodEventTime());
       lastPodEvent = last != null ? last : created;
-      if (lastPodEventSeen != null) {
-        lastPodEvent = later(lastPodEvent, lastPodEventSeen);
-      }
     } else {
       initialized = "true".equals(labels.get("karpenter.sh/initialized")) || ready(n);
       if (pool != null && pool.getSpec() != null && pool.getSpec().template() != null) {
@@ -226,18 +205,18 @@ public final class DisruptionInputs {
       if (expireAfter == null) {
         expireAfter = DEFAULT_EXPIRE_AFTER;
       }
-      for (Pod p : pods) {
-        Instant t =
-            instant(
-                p.getStatus() != null && p.getStatus().getStartTime() != null
-                    ? p.getStatus().getStartTime()
-                    : p.getMetadata().getCreationTimestamp());
-        if (t != null && (lastPodEvent == null || t.isAfter(lastPodEvent))) {
-          lastPodEvent = t;
-        }
-      }
-      if (lastPodEventSeen != null) {
-        lastPodEvent = later(lastPodEvent, lastPodEventSeen);
+    }
+    // A pod still on the node arrived no earlier than it started: a lower bound on the last pod
+    // event while the claim's lastPodEventTime (written asynchronously by nodeclaim.podevents)
+    // lags.
+    for (Pod p : pods) {
+      Instant t =
+          instant(
+              p.getStatus() != null && p.getStatus().getStartTime() != null
+                  ? p.getStatus().getStartTime()
+                  : p.getMetadata().getCreationTimestamp());
+      if (t != null && (lastPodEvent == null || t.isAfter(lastPodEvent))) {
+        lastPodEvent = t;
       }
     }
     return new DisruptionNode(
@@ -264,10 +243,6 @@ public final class DisruptionInputs {
         expireAfter,
         tgp,
         providerDrift);
-  }
-
-  private static Instant later(Instant a, Instant b) {
-    return a == null || b.isAfter(a) ? b : a;
   }
 
   private static boolean ready(Node n) {

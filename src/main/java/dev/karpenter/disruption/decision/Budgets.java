@@ -167,6 +167,31 @@ public final class Budgets {
     return Optional.empty();
   }
 
+  /**
+   * The first instant after {@code now}, within {@code horizon}, at which the verdict for {@code
+   * reason} (its count or the budget in force) differs from now's: when a window opens or closes.
+   */
+  public Optional<Instant> nextChange(Reason reason, int poolNodes, Instant now, Duration horizon) {
+    Verdict current = verdict(reason, poolNodes, now);
+    TreeSet<Instant> points = new TreeSet<>();
+    for (Entry e : entries) {
+      if (e.schedule() != null && covers(e.budget(), reason)) {
+        points.addAll(e.schedule().changePoints(now, now.plus(horizon), 5000));
+      }
+    }
+    for (Instant p : points) {
+      if (!verdict(reason, poolNodes, p).equals(current)) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** True when the pool sets no budgets and the default {@code 10%} applies. */
+  public boolean defaulted() {
+    return entries.size() == 1 && entries.get(0).budget() == DEFAULT;
+  }
+
   public String nodePool() {
     return nodePool;
   }

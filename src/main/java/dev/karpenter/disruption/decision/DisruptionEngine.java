@@ -14,7 +14,6 @@ import dev.karpenter.provisioning.scheduling.Scheduler;
 import dev.karpenter.provisioning.scheduling.SchedulingInput;
 import dev.karpenter.provisioning.scheduling.SchedulingNodePool;
 import dev.karpenter.scheduling.Pods;
-import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Resources;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Clock;
@@ -398,40 +397,18 @@ public final class DisruptionEngine {
   }
 
   static String drift(DisruptionNode n, DisruptionPool pool, String poolHash) {
-    if (n.nodePoolHash() != null
-        && NodePoolHash.VERSION.equals(n.nodePoolHashVersion())
-        && !n.nodePoolHash().equals(poolHash)) {
-      return "NodePoolDrifted: the NodePool's template changed (hash "
-          + n.nodePoolHash()
-          + " -> "
-          + poolHash
-          + ")";
-    }
     SchedulingNodePool s = pool.scheduling();
-    if (s != null) {
-      for (Requirement r : s.effectiveRequirements().all()) {
-        String v = n.labels().get(r.key());
-        if (v != null && !r.matches(v)) {
-          return "RequirementsDrifted: label " + r.key() + "=" + v + " is not allowed by " + r;
-        }
-      }
-    }
-    if (n.providerDrift() != null) {
-      return n.providerDrift();
-    }
-    if (s != null && n.instanceType() != null && !s.instanceTypes().isEmpty()) {
-      boolean found = false;
-      for (InstanceType t : s.instanceTypes()) {
-        if (t.name().equals(n.instanceType())) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
-        return "InstanceTypeNotFound: " + n.instanceType() + " is no longer offered";
-      }
-    }
-    return null;
+    return Drift.of(
+            n.nodePoolHash(),
+            n.nodePoolHashVersion(),
+            poolHash,
+            n.labels(),
+            s == null ? null : s.effectiveRequirements(),
+            n::providerDrift,
+            n.instanceType(),
+            s == null ? List.of() : s.instanceTypes())
+        .map(Drift::text)
+        .orElse(null);
   }
 
   /** Does the pod take part in pod (anti-)affinity or topology spread? */

@@ -1,0 +1,2 @@
+/** NodeClaim disruption state: the Consolidatable and Drifted conditions and lastPodEventTime. */
+package dev.karpenter.nodeclaim.disruption;
