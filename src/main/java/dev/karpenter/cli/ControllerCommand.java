@@ -122,6 +122,21 @@ public final class ControllerCommand implements Callable<Integer> {
   String devicePluginDelay;
 
   @Option(
+      names = "--simulated-instances-file",
+      description =
+          "keep the simulated cloud's instances in this JSON file, so they outlive the process"
+              + " (crash tests; default: in memory)")
+  Path simulatedInstancesFile;
+
+  @Option(
+      names = "--simulated-gc-grace",
+      defaultValue = "30s",
+      description =
+          "age after which a simulated instance without a NodeClaim is terminated (default"
+              + " ${DEFAULT-VALUE})")
+  String simulatedGcGrace;
+
+  @Option(
       names = "--leader-election-namespace",
       defaultValue = "${env:SYSTEM_NAMESPACE:-kube-system}",
       description =
@@ -159,13 +174,18 @@ public final class ControllerCommand implements Callable<Integer> {
                 aws || region == null ? "us-east-1" : region)
             .withLease(leaseNamespace, "karpenter-leader-election");
     Map<String, Boolean> gates = featureGates(featureGates);
+    Duration gcGrace = duration("--simulated-gc-grace", simulatedGcGrace);
     KubernetesClient client = client(kubeconfig);
     AtomicBoolean started = new AtomicBoolean();
     try (client;
         KarpenterOperator op =
             aws
                 ? KarpenterOperator.aws(client, config, awsSettings, Clock.systemUTC())
-                : KarpenterOperator.simulated(client, config, Clock.systemUTC());
+                : KarpenterOperator.simulated(
+                    client,
+                    config,
+                    Clock.systemUTC(),
+                    c -> c.persistingTo(simulatedInstancesFile).withGcGrace(gcGrace));
         HttpEndpoints health =
             healthProbePort < 0
                 ? null

@@ -160,9 +160,21 @@ public final class KarpenterOperator implements AutoCloseable {
   /** The operator on the simulated cloud, built from the config. */
   public static KarpenterOperator simulated(
       KubernetesClient client, OperatorConfig config, Clock clock) {
+    return simulated(client, config, clock, c -> c);
+  }
+
+  /**
+   * The operator on the simulated cloud, which {@code setup} may adjust before it starts (e.g.
+   * {@link SimulatedCloudProvider#persistingTo}).
+   */
+  public static KarpenterOperator simulated(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      java.util.function.UnaryOperator<SimulatedCloudProvider> setup) {
     Catalog catalog = Catalog.load(config.region());
     SimulatedCloudProvider cloud =
-        new SimulatedCloudProvider(client, catalog, config.simulated(), clock).start();
+        setup.apply(new SimulatedCloudProvider(client, catalog, config.simulated(), clock)).start();
     return new KarpenterOperator(client, config, cloud.module(), new KarpenterMetrics(), clock)
         .owning(cloud);
   }
