@@ -249,6 +249,11 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
       throw new CloudProviderException.NodeClassNotReady(
           "EC2NodeClass " + nodeClass + " not found");
     }
+    String amiProblem = SimulatedNodeClassReconciler.amiProblem(nc);
+    if (amiProblem != null) {
+      throw new CloudProviderException.NodeClassNotReady(
+          "EC2NodeClass " + nodeClass + " is not ready: " + amiProblem);
+    }
     Requirements reqs = ApiConversions.requirements(claim.getSpec().requirementsOrEmpty());
     Resources requests =
         claim.getSpec().resources() == null
