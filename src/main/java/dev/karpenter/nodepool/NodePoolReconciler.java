@@ -8,7 +8,11 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodePoolStatus;
 import dev.karpenter.cloudprovider.InstanceType;
+import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
+import dev.karpenter.scheduling.Requirement;
+import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterSnapshot;
 import dev.karpenter.state.ClusterState;
@@ -34,8 +38,10 @@ import java.util.stream.Collectors;
 
 /**
  * NodePool status and annotations: {@code status.resources} and {@code status.nodes} from its
- * NodeClaims, the conditions ValidationSucceeded, NodeClassReady, NodeRegistrationHealthy and
- * Ready, and the {@code karpenter.sh/nodepool-hash} annotation.
+ * NodeClaims, the conditions ValidationSucceeded (False for limits that are not quantities),
+ * NodeClassReady, NodeRegistrationHealthy, Ready and our InstanceTypesAvailable (False when no
+ * instance type satisfies the requirements), Warning events for each of those problems, and the
+ * {@code karpenter.sh/nodepool-hash} annotation.
  */
 public final class NodePoolReconciler implements Reconciler<NodePool> {
   private final KubernetesClient client;
@@ -43,10 +49,20 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
   private final KarpenterMetrics metrics;
   private final Clock clock;
   private final Function<NodePool, List<InstanceType>> instanceTypes;
+  private final EventRecorder events;
 
   public NodePoolReconciler(
       KubernetesClient client, ClusterState state, KarpenterMetrics metrics, Clock clock) {
     this(client, state, metrics, clock, p -> List.of());
+  }
+
+  public NodePoolReconciler(
+      KubernetesClient client,
+      ClusterState state,
+      KarpenterMetrics metrics,
+      Clock clock,
+      Function<NodePool, List<InstanceType>> instanceTypes) {
+    this(client, state, metrics, clock, instanceTypes, null);
   }
 
   /**
@@ -58,7 +74,9 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
       ClusterState state,
       KarpenterMetrics metrics,
       Clock clock,
-      Function<NodePool, List<InstanceType>> instanceTypes) {
+      Function<NodePool, List<InstanceType>> instanceTypes,
+      EventRecorder events) {
+    this.events = events;
     this.client = client;
     this.state = state;
     this.metrics = metrics;
@@ -137,8 +155,27 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
             && nc.get().getStatus().getConditions() != null
             && nc.get().getStatus().getConditions().stream()
                 .anyMatch(c -> "Ready".equals(c.type()) && c.isTrue());
+    List<String> limitProblems = ApiConversions.limitProblems(pool);
+    // A limit beyond what is counted only saturates (unlimited in effect): a warning, still valid.
+    List<String> invalid =
+        limitProblems.stream().filter(m -> !m.endsWith("treated as unlimited")).toList();
     Conditions.set(
-        conditions, "ValidationSucceeded", "True", "ValidationSucceeded", "", gen, clock);
+        conditions,
+        "ValidationSucceeded",
+        invalid.isEmpty() ? "True" : "False",
+        invalid.isEmpty() ? "ValidationSucceeded" : "LimitsInvalid",
+        String.join("; ", invalid),
+        gen,
+        clock);
+    String noTypes = classReady ? noInstanceTypes(pool) : null;
+    Conditions.set(
+        conditions,
+        INSTANCE_TYPES_AVAILABLE,
+        noTypes == null ? "True" : "False",
+        noTypes == null ? "InstanceTypesAvailable" : "NoInstanceTypes",
+        noTypes == null ? "" : noTypes,
+        gen,
+        clock);
     Conditions.set(
         conditions,
         "NodeClassReady",
@@ -163,14 +200,33 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
       Conditions.set(
           conditions, "NodeRegistrationHealthy", "True", "NodeRegistrationHealthy", "", gen, clock);
     }
+    boolean ready = classReady && invalid.isEmpty();
     Conditions.set(
         conditions,
         "Ready",
-        classReady ? "True" : "False",
-        classReady ? "Ready" : "NodeClassNotReady",
-        classReady ? "" : "NodeClassReady=False",
+        ready ? "True" : "False",
+        ready ? "Ready" : classReady ? "ValidationFailed" : "NodeClassNotReady",
+        ready ? "" : classReady ? "ValidationSucceeded=False" : "NodeClassReady=False",
         gen,
         clock);
+    if (events != null) {
+      if (!classReady) {
+        events.warning(
+            pool,
+            "NodeClassNotReady",
+            "EC2NodeClass "
+                + className
+                + (nc.isPresent() ? " is not ready" : " not found")
+                + "; nothing is launched from NodePool "
+                + name);
+      }
+      for (String problem : limitProblems) {
+        events.warning(pool, "InvalidLimits", problem);
+      }
+      if (noTypes != null) {
+        events.warning(pool, "NoInstanceTypes", noTypes);
+      }
+    }
     status.setConditions(conditions);
     status.setNodeClassObservedGeneration(
         nc.map(x -> x.getMetadata().getGeneration()).orElse(null));
@@ -188,6 +244,54 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
               return p;
             });
     return UpdateControl.noUpdate();
+  }
+
+  /** Our condition: whether any instance type offering satisfies the pool's requirements. */
+  public static final String INSTANCE_TYPES_AVAILABLE = "InstanceTypesAvailable";
+
+  /** Why no instance type satisfies the pool's requirements, or null if one does. */
+  private String noInstanceTypes(NodePool pool) {
+    List<InstanceType> types = typesOf(pool);
+    if (types.isEmpty()) {
+      // The cloud could not list them; that is not the requirements' fault.
+      return null;
+    }
+    Requirements reqs =
+        ApiConversions.requirements(pool.getSpec().template().spec().requirementsOrEmpty());
+    for (InstanceType t : types) {
+      for (Offering o : t.offerings()) {
+        if (satisfies(reqs, t, o)) {
+          return null;
+        }
+      }
+    }
+    return "no instance type of the "
+        + types.size()
+        + " the EC2NodeClass offers satisfies spec.template.spec.requirements "
+        + reqs.all().stream().map(Requirement::toString).toList();
+  }
+
+  private static boolean satisfies(Requirements reqs, InstanceType t, Offering o) {
+    for (Requirement r : reqs.all()) {
+      String key = r.key();
+      String value;
+      if (key.equals(Labels.ZONE)) {
+        value = o.zone();
+      } else if (key.equals(Labels.CAPACITY_TYPE)) {
+        value = o.capacityType();
+      } else if (key.equals(Labels.INSTANCE_TYPE)) {
+        value = t.name();
+      } else if (Labels.ALL.contains(key) && !key.equals(Labels.NODEPOOL)) {
+        value = t.labels().get(key);
+      } else {
+        // Custom labels come from the pool's own template.
+        continue;
+      }
+      if (!r.matches(value)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private List<InstanceType> typesOf(NodePool pool) {

@@ -10,6 +10,7 @@ import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.controller.MetricsController;
+import dev.karpenter.node.termination.DoNotDisruptWarnings;
 import dev.karpenter.node.termination.NodeTerminationReconciler;
 import dev.karpenter.nodeclaim.lifecycle.NodeClaimLifecycleReconciler;
 import dev.karpenter.nodepool.NodePoolReconciler;
@@ -66,6 +67,7 @@ public final class KarpenterOperator implements AutoCloseable {
   private final Operator operator;
   private final ScheduledExecutorService background;
   private final List<BackgroundLoop> loops;
+  private final DoNotDisruptWarnings doNotDisruptWarnings;
   private final List<ScheduledFuture<?>> running = new ArrayList<>();
   private final AtomicBoolean leader = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -86,6 +88,7 @@ public final class KarpenterOperator implements AutoCloseable {
     this.loops = provider.loops();
     this.state = new ClusterState(client);
     EventRecorder events = new EventRecorder(client, clock, Duration.ofMinutes(5));
+    this.doNotDisruptWarnings = new DoNotDisruptWarnings(state::pods, events);
     this.provisioner =
         new Provisioner(
             client,
@@ -136,7 +139,7 @@ public final class KarpenterOperator implements AutoCloseable {
                 // Only the Nodes of NodePools get the finalizer.
                 .withLabelSelector(Labels.NODEPOOL));
     operator.register(
-        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes),
+        new NodePoolReconciler(client, state, metrics, clock, cloud::instanceTypes, events),
         o -> o.withName("nodepool"));
     provider.controllers().forEach(this::register);
     this.background =
@@ -241,6 +244,18 @@ public final class KarpenterOperator implements AutoCloseable {
     LOG.info("{} became leader", config.identity());
     provisioner.start();
     synchronized (running) {
+      running.add(
+          background.scheduleWithFixedDelay(
+              () -> {
+                try {
+                  doNotDisruptWarnings.sweep();
+                } catch (RuntimeException e) {
+                  LOG.warn("do-not-disrupt annotation check failed: {}", e.toString());
+                }
+              },
+              1,
+              5,
+              TimeUnit.SECONDS));
       for (BackgroundLoop loop : loops) {
         long every = loop.every().toMillis();
         running.add(
