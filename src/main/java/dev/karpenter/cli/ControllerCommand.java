@@ -197,6 +197,11 @@ public final class ControllerCommand implements Callable<Integer> {
           cloud,
           gates,
           interruptionQueue.isEmpty() ? "off" : interruptionQueue);
+      op.onLostLeadership(
+          () -> {
+            LOG.error("exiting: a restarted controller competes for the Lease again");
+            System.exit(1);
+          });
       op.start();
       started.set(true);
       CountDownLatch stop = new CountDownLatch(1);

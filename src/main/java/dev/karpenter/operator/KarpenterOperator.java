@@ -284,7 +284,40 @@ public final class KarpenterOperator implements AutoCloseable {
     }
     if (closed.get()) {
       releaseLease();
+      return;
     }
+    // Lost, not given up (the Lease could not be renewed within the renew deadline, e.g. the API
+    // server was down): JOSDK keeps its controllers running and never re-elects, so this replica
+    // would act beside the next leader. It stops instead, as controller-runtime's manager exits.
+    LOG.error(
+        "{} lost the leader Lease (not renewed within {}); stopping",
+        config.identity(),
+        RENEW_DEADLINE);
+    Thread t =
+        new Thread(
+            () -> {
+              close();
+              lostLeadership.run();
+            },
+            "lost-leadership");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private volatile Runnable lostLeadership = () -> {};
+
+  /**
+   * Runs after this operator stopped because it lost the leader Lease without giving it up; {@code
+   * karpenter controller} exits there, so the process is restarted and competes again.
+   */
+  public KarpenterOperator onLostLeadership(Runnable r) {
+    this.lostLeadership = r;
+    return this;
+  }
+
+  /** Whether the operator was closed (by its owner, or after it lost the leader Lease). */
+  public boolean isClosed() {
+    return closed.get();
   }
 
   /**

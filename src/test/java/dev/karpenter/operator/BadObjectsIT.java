@@ -65,6 +65,7 @@ class BadObjectsIT {
           metadata:
             name: e2e-bad-unready
           spec:
+            amiFamily: AL2023
             amiSelectorTerms:
               - id: ami-0123456789abcdef0
             role: KarpenterNodeRole-my-cluster
