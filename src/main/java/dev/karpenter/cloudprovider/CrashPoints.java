@@ -45,29 +45,33 @@ public final class CrashPoints {
 
   /** Halts the process if it was told to crash here (and this is the N-th time, with #N). */
   public static void reached(String point) {
-    if (TARGET == null) {
-      return;
-    }
-    String name = TARGET;
-    int nth = 1;
-    int hash = TARGET.indexOf('#');
-    if (hash >= 0) {
-      name = TARGET.substring(0, hash);
-      try {
-        nth = Integer.parseInt(TARGET.substring(hash + 1));
-      } catch (NumberFormatException e) {
-        nth = 1;
-      }
-    }
-    if (!name.equals(point)) {
+    if (TARGET == null || !TARGET.startsWith(point)) {
       return;
     }
     int count = COUNTS.computeIfAbsent(point, k -> new AtomicInteger()).incrementAndGet();
-    if (count == nth) {
+    if (halts(TARGET, point, count)) {
       // One line on stderr so the harness can tell an injected crash from a real one.
       System.err.println("CRASH-POINT " + point + " #" + count + ": halting with " + EXIT_CODE);
       System.err.flush();
       Runtime.getRuntime().halt(EXIT_CODE);
     }
+  }
+
+  /** Whether {@code target} ({@code point} or {@code point#N}) means halting at this reach. */
+  static boolean halts(String target, String point, int count) {
+    int hash = target.indexOf('#');
+    String name = hash < 0 ? target : target.substring(0, hash);
+    if (!name.equals(point)) {
+      return false;
+    }
+    int nth = 1;
+    if (hash >= 0) {
+      try {
+        nth = Integer.parseInt(target.substring(hash + 1));
+      } catch (NumberFormatException e) {
+        nth = 1;
+      }
+    }
+    return count == nth;
   }
 }

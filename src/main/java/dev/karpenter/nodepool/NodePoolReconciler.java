@@ -158,7 +158,9 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
     List<String> limitProblems = ApiConversions.limitProblems(pool);
     // A limit beyond what is counted only saturates (unlimited in effect): a warning, still valid.
     List<String> invalid =
-        limitProblems.stream().filter(m -> !m.endsWith("treated as unlimited")).toList();
+        ApiConversions.limitsValid(pool)
+            ? List.of()
+            : limitProblems.stream().filter(m -> !m.endsWith("treated as unlimited")).toList();
     Conditions.set(
         conditions,
         "ValidationSucceeded",

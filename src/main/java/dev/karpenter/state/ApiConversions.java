@@ -88,8 +88,8 @@ public final class ApiConversions {
   /**
    * The NodePool's limits; a pool without limits is unlimited ({@link Resources#NONE}). A limit too
    * large for a long of milli-units counts as the largest one (unlimited in effect); a negative or
-   * unparseable one as zero, so nothing that needs the resource launches from the pool. {@link
-   * #limitProblems} says which.
+   * unparseable one as zero (and {@link #limitsValid} is false: the pool is not provisioned from).
+   * {@link #limitProblems} says which.
    */
   public static Resources limits(NodePool pool) {
     Map<String, Long> m = new LinkedHashMap<>();
@@ -105,6 +105,24 @@ public final class ApiConversions {
     } catch (IllegalArgumentException e) {
       return 0;
     }
+  }
+
+  /**
+   * Whether every limit is a non-negative quantity (one too large to count is valid: unlimited in
+   * effect). A pool with an invalid limit is not provisioned from, as upstream does not use a
+   * NodePool that is not Ready.
+   */
+  public static boolean limitsValid(NodePool pool) {
+    for (Quantity q : pool.getSpec().limitsOrEmpty().values()) {
+      try {
+        Pods.milli(q);
+      } catch (ArithmeticException e) {
+        // beyond a long of milli-units: saturates
+      } catch (IllegalArgumentException | NullPointerException e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** What is wrong with the NodePool's limits, one message per bad entry (empty if nothing). */
@@ -130,9 +148,8 @@ public final class ApiConversions {
                         + k
                         + ": '"
                         + text
-                        + "' is not a non-negative quantity; nothing needing "
-                        + k
-                        + " launches from this NodePool");
+                        + "' is not a non-negative quantity; nothing is launched from this"
+                        + " NodePool");
               }
             });
     return out;

@@ -166,7 +166,9 @@ public record ClusterSnapshot(
       }
       List<InstanceType> types = instanceTypes.apply(pool);
       typesByPool.put(pool.getMetadata().getName(), types);
-      if (pool.getMetadata().getDeletionTimestamp() == null && pool.getSpec().replicas() == null) {
+      if (pool.getMetadata().getDeletionTimestamp() == null
+          && pool.getSpec().replicas() == null
+          && ApiConversions.limitsValid(pool)) {
         pools.add(new Pool(pool, types));
       }
     }

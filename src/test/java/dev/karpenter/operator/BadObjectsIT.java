@@ -101,7 +101,7 @@ class BadObjectsIT {
               """
                 limits:
                   cpu: '-4'
-                  memory: 1e40
+                  memory: '1e40'
               """));
       E2E.applyYaml(
           client,
