@@ -100,6 +100,9 @@ class ApiServerRestartIT {
       sampler.join(1000);
       try {
         E2E.cleanUp(client, NS, List.of(NP));
+      } catch (RuntimeException | AssertionError e) {
+        // Never mask what failed the test.
+        System.out.println("cleanup failed: " + e);
       } finally {
         if (restarted != null) {
           restarted.close();
