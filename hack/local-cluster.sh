@@ -158,6 +158,7 @@ start_apiserver() {
 # down for KARPENTER_APISERVER_DOWNTIME seconds (default 0) and starts it again on the same port and etcd.
 restart_apiserver() {
   running || die "no cluster running in $state"
+  ensure_binaries
   local pid; pid=$(pid_of kube-apiserver)
   if [ "${KARPENTER_APISERVER_KILL:-0}" = 1 ]; then kill -9 "$pid"; else kill "$pid"; fi
   for _ in $(seq 1 300); do alive kube-apiserver || break; sleep 0.1; done

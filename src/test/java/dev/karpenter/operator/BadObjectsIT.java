@@ -265,6 +265,8 @@ class BadObjectsIT {
         .withImage("registry.k8s.io/pause:3.10")
         .withNewResources()
         .withRequests(q)
+        // Extended resources must have limits equal to requests.
+        .withLimits(q)
         .endResources()
         .endContainer()
         .endSpec()

@@ -121,7 +121,9 @@ public final class LocalCluster implements AutoCloseable {
                 "KARPENTER_APISERVER_DOWNTIME",
                 String.valueOf(downtime.toSeconds()),
                 "KARPENTER_APISERVER_KILL",
-                kill ? "1" : "0"));
+                kill ? "1" : "0",
+                "KARPENTER_NO_PROVISION",
+                "1"));
     if (r.exitCode() != 0) {
       throw new IllegalStateException(
           "hack/local-cluster.sh restart-apiserver failed: " + r.stderr());
