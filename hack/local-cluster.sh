@@ -140,6 +140,36 @@ $(tail -n 15 "$state/logs/$c.log")"
 
 healthz() { curl -fsk -o /dev/null "https://127.0.0.1:$(port_of "$1")/healthz"; }
 
+# The API server on its port and etcd; `up` and `restart-apiserver` start it the same way.
+start_apiserver() {
+  start kube-apiserver "$BIN/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$(port_of etcd)" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$(port_of kube-apiserver)" \
+    --cert-dir "$state/pki/apiserver-generated" \
+    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+    --service-cluster-ip-range 10.0.0.0/24 --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
+    --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" --kubelet-preferred-address-types InternalIP,Hostname \
+    ${KARPENTER_APISERVER_EXTRA_FLAGS:-}
+}
+
+# restart-apiserver: stops kube-apiserver (SIGTERM, or SIGKILL with KARPENTER_APISERVER_KILL=1), keeps it
+# down for KARPENTER_APISERVER_DOWNTIME seconds (default 0) and starts it again on the same port and etcd.
+restart_apiserver() {
+  running || die "no cluster running in $state"
+  ensure_binaries
+  local pid; pid=$(pid_of kube-apiserver)
+  if [ "${KARPENTER_APISERVER_KILL:-0}" = 1 ]; then kill -9 "$pid"; else kill "$pid"; fi
+  for _ in $(seq 1 300); do alive kube-apiserver || break; sleep 0.1; done
+  alive kube-apiserver && kill -9 "$pid"
+  log "stopped kube-apiserver (pid $pid)"
+  sleep "${KARPENTER_APISERVER_DOWNTIME:-0}"
+  start_apiserver
+  wait_for kube-apiserver "/readyz" api_ready
+  log "kube-apiserver restarted (pid $(pid_of kube-apiserver), port $(port_of kube-apiserver))"
+}
+
 up() {
   if running; then
     log "cluster already running ($state)"
@@ -165,16 +195,7 @@ up() {
     --initial-cluster "local=http://127.0.0.1:$(port_of etcd-peer)"
   wait_for etcd "health" curl -fs -o /dev/null "http://127.0.0.1:$(port_of etcd)/health"
 
-  start kube-apiserver "$BIN/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$(port_of etcd)" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$(port_of kube-apiserver)" \
-    --cert-dir "$state/pki/apiserver-generated" \
-    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
-    --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" --kubelet-preferred-address-types InternalIP,Hostname \
-    ${KARPENTER_APISERVER_EXTRA_FLAGS:-}
+  start_apiserver
   wait_for kube-apiserver "/readyz" api_ready
   write_kubeconfig
 
@@ -218,6 +239,7 @@ case ${1:-} in
     case ${2:-} in --with-kubelet) WITH_KUBELET=1 ;; "") ;; *) echo "usage: $0 up [--with-kubelet]" >&2; exit 2 ;; esac
     flock 9; up ;;
   down) flock 9; stop_all ;;
+  restart-apiserver) flock 9; restart_apiserver ;;
   status) status ;;
-  *) echo "usage: $0 up [--with-kubelet]|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--with-kubelet]|down|status|restart-apiserver" >&2; exit 2 ;;
 esac

@@ -122,6 +122,21 @@ public final class ControllerCommand implements Callable<Integer> {
   String devicePluginDelay;
 
   @Option(
+      names = "--simulated-instances-file",
+      description =
+          "keep the simulated cloud's instances in this JSON file, so they outlive the process"
+              + " (crash tests; default: in memory)")
+  Path simulatedInstancesFile;
+
+  @Option(
+      names = "--simulated-gc-grace",
+      defaultValue = "30s",
+      description =
+          "age after which a simulated instance without a NodeClaim is terminated (default"
+              + " ${DEFAULT-VALUE})")
+  String simulatedGcGrace;
+
+  @Option(
       names = "--leader-election-namespace",
       defaultValue = "${env:SYSTEM_NAMESPACE:-kube-system}",
       description =
@@ -164,13 +179,18 @@ public final class ControllerCommand implements Callable<Integer> {
             config
                 .disruption()
                 .withSpotToSpot(gates.getOrDefault("SpotToSpotConsolidation", false)));
+    Duration gcGrace = duration("--simulated-gc-grace", simulatedGcGrace);
     KubernetesClient client = client(kubeconfig);
     AtomicBoolean started = new AtomicBoolean();
     try (client;
         KarpenterOperator op =
             aws
                 ? KarpenterOperator.aws(client, config, awsSettings, Clock.systemUTC())
-                : KarpenterOperator.simulated(client, config, Clock.systemUTC());
+                : KarpenterOperator.simulated(
+                    client,
+                    config,
+                    Clock.systemUTC(),
+                    c -> c.persistingTo(simulatedInstancesFile).withGcGrace(gcGrace));
         HttpEndpoints health =
             healthProbePort < 0
                 ? null
@@ -182,6 +202,11 @@ public final class ControllerCommand implements Callable<Integer> {
           cloud,
           gates,
           interruptionQueue.isEmpty() ? "off" : interruptionQueue);
+      op.onLostLeadership(
+          () -> {
+            LOG.error("exiting: a restarted controller competes for the Lease again");
+            System.exit(1);
+          });
       op.start();
       started.set(true);
       CountDownLatch stop = new CountDownLatch(1);

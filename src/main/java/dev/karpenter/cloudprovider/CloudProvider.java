@@ -37,6 +37,16 @@ public interface CloudProvider {
   List<NodeClaim> list();
 
   /**
+   * The instance an earlier process already launched for this claim (it crashed before the claim's
+   * status recorded it), as {@link #create} would have returned it; the launch adopts it instead of
+   * launching a second instance for the same claim. Empty by default: such an instance is left to
+   * garbage collection.
+   */
+  default Optional<NodeClaim> launchedFor(NodeClaim nodeClaim) {
+    return Optional.empty();
+  }
+
+  /**
    * Every instance type the pool's node class allows, including unavailable offerings: those in
    * {@link #unavailableOfferings()} come back with {@code available=false}.
    */

@@ -4,6 +4,7 @@ import dev.karpenter.api.v1.Condition;
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.cloudprovider.CrashPoints;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.disruption.decision.Decision;
 import dev.karpenter.disruption.decision.DisruptionEngine;
@@ -452,6 +453,7 @@ public final class DisruptionController implements AutoCloseable {
         metrics.disruptionQueueFailure(decision, reason, type);
         return new Executed(d, Outcome.ROLLED_BACK, names(replacements));
       }
+      CrashPoints.reached(CrashPoints.DISRUPTION_AFTER_REPLACEMENT);
       for (Map.Entry<String, Node> e : nodes.entrySet()) {
         NodeClaim c = claims.get(e.getKey());
         String message = "Disrupting Node: " + action;

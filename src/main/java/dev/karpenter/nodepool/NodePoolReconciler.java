@@ -9,8 +9,11 @@ import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodePoolStatus;
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.disruption.decision.BudgetStatus;
+import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
+import dev.karpenter.scheduling.Requirement;
+import dev.karpenter.scheduling.Requirements;
 import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.ClusterSnapshot;
 import dev.karpenter.state.ClusterState;
@@ -38,8 +41,10 @@ import java.util.stream.Collectors;
 
 /**
  * NodePool status and annotations: {@code status.resources} and {@code status.nodes} from its
- * NodeClaims, the conditions ValidationSucceeded, NodeClassReady, NodeRegistrationHealthy and
- * Ready, and the {@code karpenter.sh/nodepool-hash} annotation; the disruption budgets in force
+ * NodeClaims, the conditions ValidationSucceeded (False for limits that are not quantities),
+ * NodeClassReady, NodeRegistrationHealthy, Ready and our InstanceTypesAvailable (False when no
+ * instance type satisfies the requirements), Warning events for each of those problems, and the
+ * {@code karpenter.sh/nodepool-hash} annotation; the disruption budgets in force
  * ({@value #BUDGETS_CONDITION} condition, an event when they change, {@code
  * karpenter_nodepools_allowed_disruptions}), requeued at the next budget window boundary.
  */
@@ -162,8 +167,29 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
             && nc.get().getStatus().getConditions() != null
             && nc.get().getStatus().getConditions().stream()
                 .anyMatch(c -> "Ready".equals(c.type()) && c.isTrue());
+    List<String> limitProblems = ApiConversions.limitProblems(pool);
+    // A limit beyond what is counted only saturates (unlimited in effect): a warning, still valid.
+    List<String> invalid =
+        ApiConversions.limitsValid(pool)
+            ? List.of()
+            : limitProblems.stream().filter(m -> !m.endsWith("treated as unlimited")).toList();
     Conditions.set(
-        conditions, "ValidationSucceeded", "True", "ValidationSucceeded", "", gen, clock);
+        conditions,
+        "ValidationSucceeded",
+        invalid.isEmpty() ? "True" : "False",
+        invalid.isEmpty() ? "ValidationSucceeded" : "LimitsInvalid",
+        String.join("; ", invalid),
+        gen,
+        clock);
+    String noTypes = classReady ? noInstanceTypes(pool) : null;
+    Conditions.set(
+        conditions,
+        INSTANCE_TYPES_AVAILABLE,
+        noTypes == null ? "True" : "False",
+        noTypes == null ? "InstanceTypesAvailable" : "NoInstanceTypes",
+        noTypes == null ? "" : noTypes,
+        gen,
+        clock);
     Conditions.set(
         conditions,
         "NodeClassReady",
@@ -188,12 +214,13 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
       Conditions.set(
           conditions, "NodeRegistrationHealthy", "True", "NodeRegistrationHealthy", "", gen, clock);
     }
+    boolean ready = classReady && invalid.isEmpty();
     Conditions.set(
         conditions,
         "Ready",
-        classReady ? "True" : "False",
-        classReady ? "Ready" : "NodeClassNotReady",
-        classReady ? "" : "NodeClassReady=False",
+        ready ? "True" : "False",
+        ready ? "Ready" : classReady ? "ValidationFailed" : "NodeClassNotReady",
+        ready ? "" : classReady ? "ValidationSucceeded=False" : "NodeClassReady=False",
         gen,
         clock);
     Instant now = clock.instant();
@@ -228,6 +255,24 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
     if (requeue.isNegative()) {
       requeue = Duration.ZERO;
     }
+    if (events != null) {
+      if (!classReady) {
+        events.warning(
+            pool,
+            "NodeClassNotReady",
+            "EC2NodeClass "
+                + className
+                + (nc.isPresent() ? " is not ready" : " not found")
+                + "; nothing is launched from NodePool "
+                + name);
+      }
+      for (String problem : limitProblems) {
+        events.warning(pool, "InvalidLimits", problem);
+      }
+      if (noTypes != null) {
+        events.warning(pool, "NoInstanceTypes", noTypes);
+      }
+    }
     status.setConditions(conditions);
     status.setNodeClassObservedGeneration(
         nc.map(x -> x.getMetadata().getGeneration()).orElse(null));
@@ -261,6 +306,31 @@ public final class NodePoolReconciler implements Reconciler<NodePool> {
       }
     }
     return n;
+  }
+
+  /** Our condition: whether any instance type offering satisfies the pool's requirements. */
+  public static final String INSTANCE_TYPES_AVAILABLE = "InstanceTypesAvailable";
+
+  /** Why no instance type satisfies the pool's requirements, or null if one does. */
+  private String noInstanceTypes(NodePool pool) {
+    List<InstanceType> types = typesOf(pool);
+    if (types.isEmpty()) {
+      // The cloud could not list them; that is not the requirements' fault.
+      return null;
+    }
+    Requirements reqs =
+        ApiConversions.requirements(pool.getSpec().template().spec().requirementsOrEmpty());
+    for (InstanceType t : types) {
+      for (Offering o : t.offerings()) {
+        if (t.admits(reqs, o)) {
+          return null;
+        }
+      }
+    }
+    return "no instance type of the "
+        + types.size()
+        + " the EC2NodeClass offers satisfies spec.template.spec.requirements "
+        + reqs.all().stream().map(Requirement::toString).toList();
   }
 
   private List<InstanceType> typesOf(NodePool pool) {

@@ -11,6 +11,7 @@ import dev.karpenter.disruption.DisruptionController;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.metrics.controller.MetricsController;
+import dev.karpenter.node.termination.DoNotDisruptWarnings;
 import dev.karpenter.node.termination.NodeTerminationReconciler;
 import dev.karpenter.nodeclaim.disruption.NodeClaimDisruptionReconciler;
 import dev.karpenter.nodeclaim.disruption.PodEvents;
@@ -74,6 +75,7 @@ public final class KarpenterOperator implements AutoCloseable {
   private final Operator operator;
   private final ScheduledExecutorService background;
   private final List<BackgroundLoop> loops;
+  private final DoNotDisruptWarnings doNotDisruptWarnings;
   private final List<ScheduledFuture<?>> running = new ArrayList<>();
   private final AtomicBoolean leader = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -96,6 +98,7 @@ public final class KarpenterOperator implements AutoCloseable {
     EventRecorder events = new EventRecorder(client, clock, Duration.ofMinutes(5));
     this.events = events;
     this.disruptionClock = clock;
+    this.doNotDisruptWarnings = new DoNotDisruptWarnings(state::pods, events);
     this.provisioner =
         new Provisioner(
             client,
@@ -179,9 +182,21 @@ public final class KarpenterOperator implements AutoCloseable {
   /** The operator on the simulated cloud, built from the config. */
   public static KarpenterOperator simulated(
       KubernetesClient client, OperatorConfig config, Clock clock) {
+    return simulated(client, config, clock, c -> c);
+  }
+
+  /**
+   * The operator on the simulated cloud, which {@code setup} may adjust before it starts (e.g.
+   * {@link SimulatedCloudProvider#persistingTo}).
+   */
+  public static KarpenterOperator simulated(
+      KubernetesClient client,
+      OperatorConfig config,
+      Clock clock,
+      java.util.function.UnaryOperator<SimulatedCloudProvider> setup) {
     Catalog catalog = Catalog.load(config.region());
     SimulatedCloudProvider cloud =
-        new SimulatedCloudProvider(client, catalog, config.simulated(), clock).start();
+        setup.apply(new SimulatedCloudProvider(client, catalog, config.simulated(), clock)).start();
     return new KarpenterOperator(client, config, cloud.module(), new KarpenterMetrics(), clock)
         .owning(cloud);
   }
@@ -272,6 +287,18 @@ public final class KarpenterOperator implements AutoCloseable {
     }
     podEvents.start();
     synchronized (running) {
+      running.add(
+          background.scheduleWithFixedDelay(
+              () -> {
+                try {
+                  doNotDisruptWarnings.sweep();
+                } catch (RuntimeException e) {
+                  LOG.warn("do-not-disrupt annotation check failed: {}", e.toString());
+                }
+              },
+              1,
+              5,
+              TimeUnit.SECONDS));
       for (BackgroundLoop loop : loops) {
         long every = loop.every().toMillis();
         running.add(
@@ -304,7 +331,40 @@ public final class KarpenterOperator implements AutoCloseable {
     }
     if (closed.get()) {
       releaseLease();
+      return;
     }
+    // Lost, not given up (the Lease could not be renewed within the renew deadline, e.g. the API
+    // server was down): JOSDK keeps its controllers running and never re-elects, so this replica
+    // would act beside the next leader. It stops instead, as controller-runtime's manager exits.
+    LOG.error(
+        "{} lost the leader Lease (not renewed within {}); stopping",
+        config.identity(),
+        RENEW_DEADLINE);
+    Thread t =
+        new Thread(
+            () -> {
+              close();
+              lostLeadership.run();
+            },
+            "lost-leadership");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private volatile Runnable lostLeadership = () -> {};
+
+  /**
+   * Runs after this operator stopped because it lost the leader Lease without giving it up; {@code
+   * karpenter controller} exits there, so the process is restarted and competes again.
+   */
+  public KarpenterOperator onLostLeadership(Runnable r) {
+    this.lostLeadership = r;
+    return this;
+  }
+
+  /** Whether the operator was closed (by its owner, or after it lost the leader Lease). */
+  public boolean isClosed() {
+    return closed.get();
   }
 
   /**

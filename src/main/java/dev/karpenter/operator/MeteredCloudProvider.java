@@ -60,6 +60,11 @@ final class MeteredCloudProvider implements CloudProvider {
   }
 
   @Override
+  public Optional<NodeClaim> launchedFor(NodeClaim nodeClaim) {
+    return timed("LaunchedFor", () -> delegate.launchedFor(nodeClaim));
+  }
+
+  @Override
   public List<InstanceType> instanceTypes(NodePool nodePool) {
     return timed("GetInstanceTypes", () -> delegate.instanceTypes(nodePool));
   }

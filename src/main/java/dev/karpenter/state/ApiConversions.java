@@ -85,9 +85,78 @@ public final class ApiConversions {
     return api.stream().map(Taint::toModel).toList();
   }
 
-  /** The NodePool's limits; a pool without limits is unlimited ({@link Resources#NONE}). */
+  /**
+   * The NodePool's limits; a pool without limits is unlimited ({@link Resources#NONE}). A limit too
+   * large for a long of milli-units counts as the largest one (unlimited in effect); a negative or
+   * unparseable one as zero (and {@link #limitsValid} is false: the pool is not provisioned from).
+   * {@link #limitProblems} says which.
+   */
   public static Resources limits(NodePool pool) {
-    return resources(pool.getSpec().limitsOrEmpty());
+    Map<String, Long> m = new LinkedHashMap<>();
+    pool.getSpec().limitsOrEmpty().forEach((k, q) -> m.put(k, limitMilli(q)));
+    return new Resources(m);
+  }
+
+  private static long limitMilli(Quantity q) {
+    try {
+      return Pods.milli(q);
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Whether every limit is a non-negative quantity (one too large to count is valid: unlimited in
+   * effect). A pool with an invalid limit is not provisioned from, as upstream does not use a
+   * NodePool that is not Ready.
+   */
+  public static boolean limitsValid(NodePool pool) {
+    for (Quantity q : pool.getSpec().limitsOrEmpty().values()) {
+      try {
+        Pods.milli(q);
+      } catch (ArithmeticException e) {
+        // beyond a long of milli-units: saturates
+      } catch (IllegalArgumentException | NullPointerException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What is wrong with the NodePool's limits, one message per bad entry (empty if nothing). */
+  public static List<String> limitProblems(NodePool pool) {
+    List<String> out = new ArrayList<>();
+    pool.getSpec()
+        .limitsOrEmpty()
+        .forEach(
+            (k, q) -> {
+              String text = q == null ? "null" : q.getAmount() + nullToEmpty(q.getFormat());
+              try {
+                Pods.milli(q);
+              } catch (ArithmeticException e) {
+                out.add(
+                    "spec.limits."
+                        + k
+                        + ": '"
+                        + text
+                        + "' is beyond the largest quantity counted; treated as unlimited");
+              } catch (IllegalArgumentException | NullPointerException e) {
+                out.add(
+                    "spec.limits."
+                        + k
+                        + ": '"
+                        + text
+                        + "' is not a non-negative quantity; nothing is launched from this"
+                        + " NodePool");
+              }
+            });
+    return out;
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   public static String format(String resource, long milli) {

@@ -148,7 +148,11 @@ public record ClusterSnapshot(
       Function<NodePool, List<InstanceType>> instanceTypes,
       Set<String> unavailableOfferings) {
     Set<String> classes = new HashSet<>();
-    objects.nodeClasses().forEach(nc -> classes.add(nc.getMetadata().getName()));
+    // As upstream, a NodePool whose class is missing or says it is not Ready is not provisioned
+    // from; a class without status (manifests in `simulate`) is taken as it is.
+    objects.nodeClasses().stream()
+        .filter(nc -> !notReady(nc))
+        .forEach(nc -> classes.add(nc.getMetadata().getName()));
     List<Pool> pools = new ArrayList<>();
     Map<String, List<InstanceType>> typesByPool = new HashMap<>();
     for (NodePool pool : objects.nodePools()) {
@@ -162,7 +166,9 @@ public record ClusterSnapshot(
       }
       List<InstanceType> types = instanceTypes.apply(pool);
       typesByPool.put(pool.getMetadata().getName(), types);
-      if (pool.getMetadata().getDeletionTimestamp() == null && pool.getSpec().replicas() == null) {
+      if (pool.getMetadata().getDeletionTimestamp() == null
+          && pool.getSpec().replicas() == null
+          && ApiConversions.limitsValid(pool)) {
         pools.add(new Pool(pool, types));
       }
     }
@@ -182,6 +188,13 @@ public record ClusterSnapshot(
         usage(objects.nodeClaims(), objects.nodes(), typesByPool),
         unavailableOfferings,
         objects.volumes());
+  }
+
+  private static boolean notReady(EC2NodeClass nc) {
+    return nc.getStatus() != null
+        && nc.getStatus().getConditions() != null
+        && nc.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.type()) && "False".equals(c.status()));
   }
 
   /** The one translation to the scheduler's input. */

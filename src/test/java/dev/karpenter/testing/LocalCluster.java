@@ -98,6 +98,39 @@ public final class LocalCluster implements AutoCloseable {
     return kubeconfig;
   }
 
+  /**
+   * Restarts kube-apiserver on the same port and etcd ({@code hack/local-cluster.sh
+   * restart-apiserver}), down for at least {@code downtime}; SIGKILL when {@code kill}, else
+   * SIGTERM. Only for a cluster that script runs (its state directory holds the kubeconfig).
+   *
+   * @return how long the API server was unreachable, as the script's caller sees it
+   */
+  public Duration restartApiServer(Duration downtime, boolean kill) {
+    Path state = kubeconfig.toAbsolutePath().getParent();
+    if (!Files.isDirectory(state.resolve("pids"))) {
+      throw new IllegalStateException(
+          "restartApiServer needs a hack/local-cluster.sh cluster; " + kubeconfig + " is not one");
+    }
+    long start = System.nanoTime();
+    Harness.Result r =
+        script(
+            List.of("restart-apiserver"),
+            Map.of(
+                "KARPENTER_CLUSTER_DIR",
+                state.toString(),
+                "KARPENTER_APISERVER_DOWNTIME",
+                String.valueOf(downtime.toSeconds()),
+                "KARPENTER_APISERVER_KILL",
+                kill ? "1" : "0",
+                "KARPENTER_NO_PROVISION",
+                "1"));
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException(
+          "hack/local-cluster.sh restart-apiserver failed: " + r.stderr());
+    }
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
   @Override
   public void close() {
     client.close();

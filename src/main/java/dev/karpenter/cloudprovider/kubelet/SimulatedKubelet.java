@@ -180,6 +180,25 @@ public final class SimulatedKubelet implements AutoCloseable {
         () -> register(instance), settings.registrationDelay().toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * An instance that was running before this stand-in started (its kubelet kept running while the
+   * process that simulates it restarted): its Node, if registered, is looked after again from now
+   * on; one that had not registered yet registers after the registration delay. Call before {@link
+   * #start}.
+   */
+  public void resume(Instance instance) {
+    running.put(instance.providerId(), instance);
+    Node existing;
+    try {
+      existing = client.nodes().withName(instance.nodeName()).get();
+    } catch (KubernetesClientException e) {
+      existing = null;
+    }
+    if (existing == null) {
+      boot(instance);
+    }
+  }
+
   /** The instance is gone: its Node and Lease are deleted (a no-op for unknown ids). */
   public void terminate(String providerId) {
     Instance inst = running.remove(providerId);

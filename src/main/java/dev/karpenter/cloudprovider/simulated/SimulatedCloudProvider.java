@@ -13,6 +13,7 @@ import dev.karpenter.cloudprovider.UnavailableOfferings;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import dev.karpenter.cloudprovider.aws.catalog.NodeClassSettings;
 import dev.karpenter.cloudprovider.kubelet.SimulatedKubelet;
+import dev.karpenter.cloudprovider.module.BackgroundLoop;
 import dev.karpenter.cloudprovider.module.ProviderController;
 import dev.karpenter.cloudprovider.module.ProviderModule;
 import dev.karpenter.scheduling.Requirements;
@@ -103,6 +104,15 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   private final AtomicLong ids = new AtomicLong(System.nanoTime() & 0xffffffL);
   private final AtomicLong launches = new AtomicLong();
   private volatile SharedIndexInformer<EC2NodeClass> nodeClassInformer;
+  // Every instance as launched (providerID -> entry): what launchedFor adopts and the file holds.
+  private final Map<String, InstanceFile.Entry> entries = new ConcurrentHashMap<>();
+  private volatile InstanceFile file;
+  private volatile Duration gcGrace = GC_GRACE;
+
+  /** An instance without a NodeClaim is terminated once it is older than this (upstream's). */
+  public static final Duration GC_GRACE = Duration.ofSeconds(30);
+
+  private static final Duration GC_EVERY = Duration.ofSeconds(5);
 
   public SimulatedCloudProvider(
       KubernetesClient client, Catalog catalog, Settings settings, Clock clock) {
@@ -125,8 +135,53 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
   /** Starts the kubelet stand-in that plays kubelet for this cloud's instances. */
   public SimulatedCloudProvider start() {
     nodeClassInformer = client.resources(EC2NodeClass.class).inform();
+    InstanceFile f = file;
+    if (f != null) {
+      for (InstanceFile.Entry e : f.read()) {
+        Instance inst =
+            new Instance(
+                e.id(),
+                e.providerId(),
+                e.nodeName(),
+                e.nodeClaim(),
+                e.instanceType(),
+                e.zone(),
+                e.capacityType(),
+                e.pricePerHour(),
+                Instant.parse(e.launchedAt()));
+        instances.put(e.providerId(), inst);
+        entries.put(e.providerId(), e);
+        ids.accumulateAndGet(Long.parseLong(e.id().substring(2), 16), Math::max);
+        kubelet.resume(kubeletInstance(e));
+      }
+      LOG.info("{} instances running in {}", instances.size(), f.path());
+    }
     kubelet.start();
     return this;
+  }
+
+  /**
+   * Keeps the instances in {@code path} (read at {@link #start}, rewritten on every launch and
+   * termination), so they outlive this process like a cloud's instances outlive its controller; a
+   * restarted operator finds them running and its kubelet stand-in resumes their Nodes. Call before
+   * {@link #start}.
+   */
+  public SimulatedCloudProvider persistingTo(java.nio.file.Path path) {
+    this.file = path == null ? null : new InstanceFile(path);
+    return this;
+  }
+
+  /** The garbage collector's grace period (default {@link #GC_GRACE}; tests shorten it). */
+  public SimulatedCloudProvider withGcGrace(Duration grace) {
+    this.gcGrace = grace;
+    return this;
+  }
+
+  private void persist() {
+    InstanceFile f = file;
+    if (f != null) {
+      f.write(entries.values());
+    }
   }
 
   /**
@@ -140,7 +195,43 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
         List.of(
             ProviderController.of(
                 "ec2nodeclass", new SimulatedNodeClassReconciler(catalog, clock), o -> {})),
-        List.of());
+        List.of(new BackgroundLoop("simulated.garbagecollection", GC_EVERY, this::collectGarbage)));
+  }
+
+  /**
+   * Terminates instances older than the grace period that no NodeClaim owns: their claim is gone,
+   * or it records another instance (a second launch for one claim), as upstream's NodeClaim garbage
+   * collection does with the cloud's list.
+   */
+  void collectGarbage() {
+    Instant cutoff = clock.instant().minus(gcGrace);
+    Map<String, NodeClaim> claims = new java.util.HashMap<>();
+    for (NodeClaim c : client.resources(NodeClaim.class).list().getItems()) {
+      claims.put(c.getMetadata().getName(), c);
+    }
+    for (Instance inst : List.copyOf(instances.values())) {
+      if (inst.launchedAt().isAfter(cutoff)) {
+        continue;
+      }
+      NodeClaim owner = claims.get(inst.nodeClaim());
+      String recorded =
+          owner == null || owner.getStatus() == null ? null : owner.getStatus().getProviderID();
+      if (owner != null && (recorded == null || recorded.equals(inst.providerId()))) {
+        continue;
+      }
+      LOG.info(
+          "garbage-collecting instance {} ({}): {}",
+          inst.id(),
+          inst.nodeName(),
+          owner == null
+              ? "NodeClaim " + inst.nodeClaim() + " is gone"
+              : "NodeClaim " + inst.nodeClaim() + " records " + recorded);
+      if (instances.remove(inst.providerId()) != null) {
+        entries.remove(inst.providerId());
+        persist();
+        kubelet.terminate(inst.providerId());
+      }
+    }
   }
 
   // ---------------------------------------------------------------- CloudProvider
@@ -156,6 +247,11 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
     if (nc == null) {
       throw new CloudProviderException.NodeClassNotReady(
           "EC2NodeClass " + nodeClass + " not found");
+    }
+    String amiProblem = SimulatedNodeClassReconciler.amiProblem(nc);
+    if (amiProblem != null) {
+      throw new CloudProviderException.NodeClassNotReady(
+          "EC2NodeClass " + nodeClass + " is not ready: " + amiProblem);
     }
     Requirements reqs = ApiConversions.requirements(claim.getSpec().requirementsOrEmpty());
     Resources requests =
@@ -221,8 +317,6 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
             offering.capacityType(),
             offering.price(),
             clock.instant());
-    instances.put(providerId, inst);
-    launches.incrementAndGet();
     NodeClaim launched = Serialization.clone(claim);
     Map<String, String> labels = new LinkedHashMap<>(nonNull(launched.getMetadata().getLabels()));
     labels.putAll(instanceLabels(type, offering));
@@ -241,8 +335,45 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
         offering.capacityType(),
         offering.zone(),
         claim.getMetadata().getName());
-    kubelet.boot(kubeletInstance(launched, type, inst));
+    SimulatedKubelet.Instance booting = kubeletInstance(launched, type, inst);
+    entries.put(providerId, entry(inst, booting, launched));
+    instances.put(providerId, inst);
+    launches.incrementAndGet();
+    persist();
+    kubelet.boot(booting);
     return launched;
+  }
+
+  private static InstanceFile.Entry entry(
+      Instance inst, SimulatedKubelet.Instance k, NodeClaim launched) {
+    return new InstanceFile.Entry(
+        inst.id(),
+        inst.providerId(),
+        inst.nodeName(),
+        inst.nodeClaim(),
+        inst.instanceType(),
+        inst.zone(),
+        inst.capacityType(),
+        inst.pricePerHour(),
+        inst.launchedAt().toString(),
+        k.labels(),
+        k.taints(),
+        k.startupTaints(),
+        k.capacity().milli(),
+        k.allocatable().milli(),
+        launched);
+  }
+
+  private static SimulatedKubelet.Instance kubeletInstance(InstanceFile.Entry e) {
+    return new SimulatedKubelet.Instance(
+        e.providerId(),
+        e.nodeName(),
+        e.id(),
+        e.labels(),
+        e.taints(),
+        e.startupTaints(),
+        new Resources(e.capacity()),
+        new Resources(e.allocatable()));
   }
 
   /** What kubelet will find on the instance: the launched claim's labels, taints and shape. */
@@ -282,6 +413,8 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
       throw new CloudProviderException.NodeClaimNotFound(
           "no instance for NodeClaim " + claim.getMetadata().getName());
     }
+    entries.remove(pid);
+    persist();
     LOG.info("terminated {} ({})", inst.id(), inst.nodeName());
     kubelet.terminate(pid);
   }
@@ -293,6 +426,15 @@ public final class SimulatedCloudProvider implements CloudProvider, AutoCloseabl
       throw new CloudProviderException.NodeClaimNotFound("no instance " + providerId);
     }
     return asClaim(inst);
+  }
+
+  @Override
+  public Optional<NodeClaim> launchedFor(NodeClaim claim) {
+    String name = claim.getMetadata().getName();
+    return entries.values().stream()
+        .filter(e -> e.nodeClaim().equals(name) && instances.containsKey(e.providerId()))
+        .findFirst()
+        .map(e -> Serialization.clone(e.launched()));
   }
 
   @Override

@@ -63,6 +63,7 @@ public final class SimulatedNodeClassReconciler implements Reconciler<EC2NodeCla
     status.setInstanceProfile(role == null ? "simulated-instance-profile" : role + "-profile");
     List<Condition> conditions = Conditions.copy(old.getConditions());
     Long gen = nc.getMetadata().getGeneration();
+    String amiProblem = amiProblem(nc);
     for (String type :
         List.of(
             "SubnetsReady",
@@ -71,7 +72,21 @@ public final class SimulatedNodeClassReconciler implements Reconciler<EC2NodeCla
             "InstanceProfileReady",
             "ValidationSucceeded",
             "Ready")) {
-      Conditions.set(conditions, type, "True", type, "", gen, clock);
+      if (amiProblem != null && (type.equals("AMIsReady") || type.equals("Ready"))) {
+        Conditions.set(
+            conditions,
+            type,
+            "False",
+            type.equals("Ready") ? "AMIsNotReady" : "AMINotFound",
+            amiProblem,
+            gen,
+            clock);
+      } else {
+        Conditions.set(conditions, type, "True", type, "", gen, clock);
+      }
+    }
+    if (amiProblem != null) {
+      status.setAmis(List.of());
     }
     status.setConditions(conditions);
     if (Objects.equals(old.getConditions(), conditions)
@@ -83,5 +98,24 @@ public final class SimulatedNodeClassReconciler implements Reconciler<EC2NodeCla
     fresh.setStatus(status);
     Writes.patchStatus(ctx, nc, fresh);
     return UpdateControl.noUpdate();
+  }
+
+  /**
+   * Why no AMI resolves, or null: this cloud has only its AL2023 images, which aliases and ids of
+   * the form {@code ami-simulated-*} select; terms naming nothing else (other ids) select none.
+   */
+  static String amiProblem(EC2NodeClass nc) {
+    var terms = nc.getSpec() == null ? null : nc.getSpec().amiSelectorTerms();
+    if (terms == null || terms.isEmpty()) {
+      return null;
+    }
+    for (var t : terms) {
+      if (t.alias() != null || t.id() == null || t.id().startsWith("ami-simulated")) {
+        return null;
+      }
+    }
+    return "no AMI matches spec.amiSelectorTerms "
+        + terms.stream().map(t -> "id=" + t.id()).toList()
+        + " (this cloud has ami-simulated-al2023-amd64 and ami-simulated-al2023-arm64)";
   }
 }

@@ -102,6 +102,38 @@ public final class PodBlockers {
     }
   }
 
+  /**
+   * Why the pod's {@code karpenter.sh/do-not-disrupt} value is ignored, in upstream's words, or
+   * null when it is absent, {@code "true"} or a positive Go duration. Like upstream, an invalid
+   * value ({@code "soon"}, {@code "0s"}, {@code "-5m"}) does not protect the pod: {@link #blocker}
+   * treats it as absent, and the operator reports it as an event on the pod.
+   */
+  public static String invalidDoNotDisrupt(Pod p) {
+    Map<String, String> a = p.getMetadata().getAnnotations();
+    String v = a == null ? null : a.get(DO_NOT_DISRUPT);
+    if (v == null || v.equals("true")) {
+      return null;
+    }
+    Duration d;
+    try {
+      d = GoDuration.parse(v);
+    } catch (IllegalArgumentException e) {
+      return "Invalid "
+          + DO_NOT_DISRUPT
+          + " annotation: failed to parse \""
+          + v
+          + "\" as a duration, ignoring annotation";
+    }
+    if (d.isNegative() || d.isZero()) {
+      return "Invalid "
+          + DO_NOT_DISRUPT
+          + " annotation: duration \""
+          + v
+          + "\" must be positive, ignoring annotation";
+    }
+    return null;
+  }
+
   private static Instant startOf(Pod p) {
     String t =
         p.getStatus() != null && p.getStatus().getStartTime() != null

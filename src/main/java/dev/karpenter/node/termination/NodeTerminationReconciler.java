@@ -2,6 +2,7 @@ package dev.karpenter.node.termination;
 
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
+import dev.karpenter.cloudprovider.CrashPoints;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.scheduling.Pods;
@@ -73,6 +74,7 @@ public final class NodeTerminationReconciler implements Reconciler<Node>, Cleane
     Optional<NodeClaim> claim = pid == null ? Optional.empty() : state.nodeClaimByProviderId(pid);
     cordon(node);
     List<Pod> blocking = drain(claim.orElse(null), node);
+    CrashPoints.reached(CrashPoints.DRAIN);
     if (!blocking.isEmpty()) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(RECHECK_MS);
     }

@@ -4,6 +4,7 @@ import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.CloudProviderException;
+import dev.karpenter.cloudprovider.CrashPoints;
 import dev.karpenter.state.NodeClaims;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -41,6 +42,10 @@ public final class Launch {
     }
     NodeClaim created = uid == null ? null : launched.get(uid);
     if (created == null) {
+      created = cloud.launchedFor(claim).orElse(null);
+    }
+    if (created == null) {
+      CrashPoints.reached(CrashPoints.LAUNCH_BEFORE_CREATE);
       try {
         created = cloud.create(claim);
       } catch (CloudProviderException.InsufficientCapacity e) {
@@ -58,6 +63,7 @@ public final class Launch {
       if (uid != null) {
         launched.put(uid, created);
       }
+      CrashPoints.reached(CrashPoints.LAUNCH_AFTER_CREATE);
     }
     populate(r, created);
     r.setCondition(NodeClaims.LAUNCHED, "True", "Launched", "");

@@ -3,6 +3,7 @@ package dev.karpenter.nodeclaim.lifecycle;
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.CloudProvider;
+import dev.karpenter.cloudprovider.CrashPoints;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.state.ClusterState;
@@ -154,6 +155,9 @@ public final class NodeClaimLifecycleReconciler
             }
             return out;
           });
+      if (r.becameTrue(NodeClaims.REGISTERED)) {
+        CrashPoints.reached(CrashPoints.REGISTRATION);
+      }
     }
     if (r.labelsChanged()) {
       Map<String, String> labels = Map.copyOf(r.labels());
