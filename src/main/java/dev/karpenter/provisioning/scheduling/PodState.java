@@ -34,6 +34,8 @@ final class PodState {
 
   private final Requirements nodeSelector;
   private final List<Requirements> requiredTerms = new ArrayList<>();
+  private final List<Requirements> eligibility = new ArrayList<>();
+  private int term;
   private final List<Requirements> preferredNode = new ArrayList<>();
   final List<PodAffinityTerm> requiredAffinity;
   final List<PodAffinityTerm> requiredAntiAffinity;
@@ -120,6 +122,9 @@ final class PodState {
     if (requiredTerms.isEmpty()) {
       requiredTerms.add(Requirements.NONE);
     }
+    for (Requirements t : requiredTerms) {
+      eligibility.add(nodeSelector.and(t));
+    }
     recompute();
   }
 
@@ -143,7 +148,7 @@ final class PodState {
   }
 
   private void recompute() {
-    Requirements r = nodeSelector.and(requiredTerms.get(0)).and(volumes);
+    Requirements r = nodeSelector.and(requiredTerms.get(term)).and(volumes);
     if (!preferredNode.isEmpty()) {
       r = r.and(preferredNode.get(0));
     }
@@ -151,14 +156,29 @@ final class PodState {
     constraints = null;
   }
 
-  /** nodeSelector, the first remaining required term and the heaviest remaining preference. */
+  /** nodeSelector, the required term being tried and the heaviest remaining preference. */
   Requirements requirements() {
     return current;
   }
 
-  /** Required node-affinity terms only (for counting eligible spread domains). */
-  Requirements requiredRequirements() {
-    return nodeSelector.and(requiredTerms.get(0));
+  /**
+   * nodeSelector with each OR-ed required term: a node matching any of them is eligible (for
+   * counting spread domains, as kube-scheduler's nodeAffinityPolicy Honor), whichever term the pod
+   * is being tried with.
+   */
+  List<Requirements> eligibility() {
+    return eligibility;
+  }
+
+  /**
+   * Starts the OR-ed required terms over from the first, keeping what was relaxed otherwise: a pod
+   * retried in a later pass tries every term again.
+   */
+  void restartTerms() {
+    if (term != 0) {
+      term = 0;
+      recompute();
+    }
   }
 
   boolean hasTopology() {
@@ -170,15 +190,28 @@ final class PodState {
   }
 
   /**
-   * Drops one preference in Karpenter's order; returns what was relaxed, or null when nothing is
-   * left to relax.
+   * The next thing to try, or null when nothing is left: first the pod's next OR-ed required term
+   * under the same preferences, then, with every term tried, one preference dropped in Karpenter's
+   * order and the terms tried again from the first. Karpenter drops a failing term for good before
+   * it relaxes any preference, so a pod whose first term fits only with its preference relaxed is
+   * never tried with that term once the preference is gone; kube-scheduler accepts a node matching
+   * any term, so every term is tried at every level of relaxation here.
    */
   String relax() {
-    if (requiredTerms.size() > 1) {
-      requiredTerms.remove(0);
+    if (term + 1 < requiredTerms.size()) {
+      term++;
       recompute();
       return "required node affinity term";
     }
+    String relaxed = relaxPreference();
+    if (relaxed != null && term != 0) {
+      term = 0;
+      recompute();
+    }
+    return relaxed;
+  }
+
+  private String relaxPreference() {
     if (!preferredAffinity.isEmpty()) {
       preferredAffinity.remove(0);
       constraints = null;

@@ -102,6 +102,7 @@ final class Simulation {
     final long[] used;
     final long usedNodesAtStart;
     final boolean limited;
+    final List<String> daemonPorts = new ArrayList<>();
 
     PoolInfo(SchedulingNodePool pool, List<DaemonSet> daemonSets) {
       this.pool = pool;
@@ -119,6 +120,9 @@ final class Simulation {
       alloc = new long[types.length][];
       capacity = new long[types.length][];
       List<DaemonState> ds = daemonsFor(daemonSets);
+      for (DaemonState d : ds) {
+        daemonPorts.addAll(d.hostPorts);
+      }
       int nodesI = index.indexOf("nodes");
       for (int i = 0; i < types.length; i++) {
         long[] a = index.vector(types[i].type.allocatable());
@@ -172,7 +176,7 @@ final class Simulation {
           continue;
         }
         DaemonState s = new DaemonState(spec, index);
-        if (requirements.incompatibility(s.requirements.requirements()) == null) {
+        if (s.requirements.compatibleWith(requirements)) {
           out.add(s);
         }
       }
@@ -212,45 +216,72 @@ final class Simulation {
     }
   }
 
-  /** A DaemonSet's per-node requests and node requirements. */
+  /** A DaemonSet's per-node requests, host ports and node requirements. */
   static final class DaemonState {
     final long[] requests;
+    final List<String> hostPorts;
     final TypeMatcher requirements;
 
     DaemonState(PodSpec spec, ResourceIndex index) {
       requests = index.vector(Pods.requests(spec));
-      Requirements req =
+      hostPorts = Pods.hostPorts(spec);
+      Requirements selector =
           spec.getNodeSelector() == null
               ? Requirements.NONE
               : Requirements.fromLabels(spec.getNodeSelector());
+      List<Requirements> alternatives = new ArrayList<>();
       if (spec.getAffinity() != null
           && spec.getAffinity().getNodeAffinity() != null
           && spec.getAffinity()
                   .getNodeAffinity()
                   .getRequiredDuringSchedulingIgnoredDuringExecution()
               != null) {
-        var terms =
-            spec.getAffinity()
-                .getNodeAffinity()
-                .getRequiredDuringSchedulingIgnoredDuringExecution()
-                .getNodeSelectorTerms();
-        if (terms != null && !terms.isEmpty()) {
-          req = req.and(Pods.term(terms.get(0)));
+        for (var t :
+            Pods.nullSafe(
+                spec.getAffinity()
+                    .getNodeAffinity()
+                    .getRequiredDuringSchedulingIgnoredDuringExecution()
+                    .getNodeSelectorTerms())) {
+          alternatives.add(selector.and(Pods.term(t)));
         }
       }
-      requirements = new TypeMatcher(req);
+      if (alternatives.isEmpty()) {
+        alternatives.add(selector);
+      }
+      requirements = new TypeMatcher(alternatives);
     }
   }
 
-  /** Requirements checked against the instance-type labels only. */
-  record TypeMatcher(Requirements requirements) {
+  /**
+   * A DaemonSet's OR-ed node-selector terms (each with its nodeSelector), checked against the
+   * instance-type labels only: the DaemonSet runs where any term matches.
+   */
+  record TypeMatcher(List<Requirements> alternatives) {
     boolean matchesLabelsPartially(Map<String, String> labels) {
-      for (Requirement r : requirements.all()) {
+      for (Requirements alt : alternatives) {
+        if (matches(alt, labels)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean matches(Requirements req, Map<String, String> labels) {
+      for (Requirement r : req.all()) {
         if (Labels.INSTANCE_TYPE_KEYS.contains(r.key()) && !r.matches(labels.get(r.key()))) {
           return false;
         }
       }
       return true;
+    }
+
+    boolean compatibleWith(Requirements pool) {
+      for (Requirements alt : alternatives) {
+        if (pool.incompatibility(alt) == null) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -290,6 +321,7 @@ final class Simulation {
       this.hostname = "hostname-placeholder-" + (claimSeq++);
       this.requirements = requirements;
       this.requests = requests;
+      ports.addAll(pool.daemonPorts);
       setCandidates(candidates);
     }
 
@@ -417,6 +449,29 @@ final class Simulation {
         }
       }
     }
+    // A topology key that is an instance-type label (kubernetes.io/arch, instance-family, ...) has
+    // the values of the pool's instance types as domains, as Karpenter's topology does.
+    Set<String> keys = new TreeSet<>();
+    for (Topology.Group g : topology.groups()) {
+      if (typeLabelKey(g.key)) {
+        keys.add(g.key);
+      }
+    }
+    for (String key : keys) {
+      for (TypeInfo t : pi.types) {
+        String v = t.labels.get(key);
+        if (v != null) {
+          topology.addDomain(key, v);
+        }
+      }
+    }
+  }
+
+  private static boolean typeLabelKey(String key) {
+    return Labels.INSTANCE_TYPE_KEYS.contains(key)
+        && !key.equals(Labels.ZONE)
+        && !key.equals(Labels.CAPACITY_TYPE)
+        && !key.equals(Labels.HOSTNAME);
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
@@ -462,6 +517,7 @@ final class Simulation {
       }
       // Pods whose affinity targets were placed later in the pass may fit now.
       successesAtRetry = successes;
+      stuck.forEach(PodState::restartTerms);
       stuck.sort(order);
       queue.addAll(stuck);
       stuck.clear();
@@ -560,7 +616,7 @@ final class Simulation {
     if (conflicts(p.hostPorts, c.ports)) {
       return false;
     }
-    if (topology.hostnameBlocked(p, c.hostname)) {
+    if (topology.hostnameBlocked(p, c.hostname) || !hostnameAllows(p, c.hostname)) {
       return false;
     }
     if (Pods.untolerated(p.tolerations, c.pool.pool.taints(), !p.toleratePreferNoSchedule)
@@ -594,6 +650,15 @@ final class Simulation {
     return true;
   }
 
+  /**
+   * A pod's requirement on kubernetes.io/hostname holds for a planned claim only if it matches the
+   * claim's own placeholder name: a node that does not exist yet is never one named in a selector.
+   */
+  private static boolean hostnameAllows(PodState p, String hostname) {
+    Requirement h = p.requirements().get(Labels.HOSTNAME);
+    return h == null || h.matches(hostname);
+  }
+
   /** A feasible way to put a pod on a claim. */
   record Placement(
       Requirements requirements,
@@ -618,12 +683,18 @@ final class Simulation {
     if (bad != null) {
       return "incompatible requirements, " + bad;
     }
+    String hostname = "hostname-placeholder-" + claimSeq;
+    if (!hostnameAllows(p, hostname)) {
+      return "a new node cannot meet " + p.requirements().get(Labels.HOSTNAME);
+    }
+    if (conflicts(p.hostPorts, pi.daemonPorts)) {
+      return "host port taken by a DaemonSet pod that would run on the node";
+    }
     Requirements req = pi.requirements.and(p.requirements());
     int[] all = new int[pi.types.length];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
     }
-    String hostname = "hostname-placeholder-" + claimSeq;
     Placement pl = place(p, pi, req, true, all, new long[index.size()], hostname, null);
     if (pl.reason != null) {
       return pl.reason;
@@ -795,6 +866,15 @@ final class Simulation {
     Set<String> universe;
     if (key.equals(Labels.ZONE) || key.equals(Labels.CAPACITY_TYPE)) {
       universe = offered(pi, req, cands, key);
+    } else if (typeLabelKey(key)) {
+      universe = new TreeSet<>();
+      for (int t : cands) {
+        TypeInfo ti = pi.types[t];
+        String v = ti.labels.get(key);
+        if (v != null && compatible(ti, req)) {
+          universe.add(v);
+        }
+      }
     } else {
       universe = topology.universe.getOrDefault(key, Set.of());
     }
