@@ -1,5 +1,6 @@
 package dev.karpenter.provisioning.scheduling;
 
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.scheduling.Requirements;
 import io.fabric8.kubernetes.api.model.Affinity;
@@ -44,6 +45,8 @@ final class PodState {
   final List<TopologySpreadConstraint> spreads = new ArrayList<>();
   boolean toleratePreferNoSchedule;
   private Requirements volumes = Requirements.NONE;
+  private Requirements volumesBase = Requirements.NONE;
+  List<String> unboundClaims = List.of();
   private Requirements current;
   List<Topology.Constraint> constraints;
   List<Topology.Group> matchedBy;
@@ -144,7 +147,23 @@ final class PodState {
    */
   void volumeRequirements(Requirements r) {
     volumes = r;
+    volumesBase = r;
     recompute();
+  }
+
+  /**
+   * The zone the volumes of the pod's unbound claims go to, once another pod mounting them was
+   * placed (null: not decided yet).
+   */
+  void pinZone(String zone) {
+    Requirements r =
+        zone == null
+            ? volumesBase
+            : volumesBase.with(dev.karpenter.scheduling.Requirement.in(Labels.ZONE, zone));
+    if (!r.equals(volumes)) {
+      volumes = r;
+      recompute();
+    }
   }
 
   private void recompute() {

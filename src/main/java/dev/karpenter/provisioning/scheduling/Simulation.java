@@ -39,6 +39,8 @@ final class Simulation {
   final List<Claim> claims = new ArrayList<>();
   final List<PodState> pending = new ArrayList<>();
   final Map<String, String> unschedulable = new LinkedHashMap<>();
+  // Unbound WaitForFirstConsumer claims: the zone of the first pod placed that mounts each.
+  private final Map<String, String> claimZones = new HashMap<>();
   private final Map<InstanceType, TypeInfo> typeInfos = new IdentityHashMap<>();
   private int claimSeq;
   int nodesIdx;
@@ -384,6 +386,7 @@ final class Simulation {
         continue;
       }
       s.volumeRequirements(v.requirements());
+      s.unboundClaims = v.unboundClaims();
       pending.add(s);
       topology.constraints(s);
     }
@@ -529,6 +532,21 @@ final class Simulation {
 
   /** Places the pod; returns null on success or why it fits nowhere. */
   String schedule(PodState p) {
+    if (!p.unboundClaims.isEmpty()) {
+      String zone = null;
+      for (String k : p.unboundClaims) {
+        String z = claimZones.get(k);
+        if (z != null && zone != null && !z.equals(zone)) {
+          return "its unbound PersistentVolumeClaims go to different zones ("
+              + zone
+              + ", "
+              + z
+              + ")";
+        }
+        zone = z == null ? zone : z;
+      }
+      p.pinZone(zone);
+    }
     for (NodeState n : nodes) {
       if (tryExisting(p, n)) {
         return null;
@@ -589,8 +607,17 @@ final class Simulation {
     }
     n.ports.addAll(p.hostPorts);
     n.placed.add(p.key);
+    pinClaims(p, n.node.labels().get(Labels.ZONE));
     topology.record(p.namespace, p.labels, topology.matchedBy(p), topology.ownedAnti(p), domains);
     return true;
+  }
+
+  private void pinClaims(PodState p, String zone) {
+    if (zone != null) {
+      for (String k : p.unboundClaims) {
+        claimZones.putIfAbsent(k, zone);
+      }
+    }
   }
 
   private static boolean conflicts(List<String> mine, List<String> theirs) {
@@ -804,6 +831,19 @@ final class Simulation {
       return Placement.fail("no instance type cheaper than the node it would replace");
     }
     int[] kept = java.util.Arrays.copyOf(out, n);
+    Requirement zoneReq = req.get(Labels.ZONE);
+    if (!p.unboundClaims.isEmpty() && (zoneReq == null || zoneReq.singleValue() == null)) {
+      // The claim's volume is provisioned where this node launches: fix the zone now, so pods
+      // that share the claim can follow it.
+      req = req.with(Requirement.in(Labels.ZONE, launchChoice(pi, req, kept).offering().zone()));
+      int m = 0;
+      for (int t : kept) {
+        if (compatible(pi.types[t], req)) {
+          kept[m++] = t;
+        }
+      }
+      kept = java.util.Arrays.copyOf(kept, m);
+    }
     String mv = minValuesViolation(pi, req, kept);
     if (mv != null) {
       return Placement.fail(mv);
@@ -921,6 +961,8 @@ final class Simulation {
     }
     c.pods.add(p);
     c.ports.addAll(p.hostPorts);
+    Requirement zone = c.requirements.get(Labels.ZONE);
+    pinClaims(p, zone == null ? null : zone.singleValue());
     topology.record(
         p.namespace, p.labels, topology.matchedBy(p), topology.ownedAnti(p), pl.domains);
   }
