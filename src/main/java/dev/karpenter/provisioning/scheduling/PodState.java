@@ -2,6 +2,7 @@ package dev.karpenter.provisioning.scheduling;
 
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Pods;
+import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
@@ -157,9 +158,7 @@ final class PodState {
    */
   void pinZone(String zone) {
     Requirements r =
-        zone == null
-            ? volumesBase
-            : volumesBase.with(dev.karpenter.scheduling.Requirement.in(Labels.ZONE, zone));
+        zone == null ? volumesBase : volumesBase.with(Requirement.in(Labels.ZONE, zone));
     if (!r.equals(volumes)) {
       volumes = r;
       recompute();
