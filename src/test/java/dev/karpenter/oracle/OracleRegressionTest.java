@@ -185,6 +185,65 @@ class OracleRegressionTest {
     assertTrue(o.plan().unschedulable().containsKey("oracle/app2"), o.plan()::toString);
   }
 
+  static NodeSelectorTerm armTermInZone(String zone) {
+    return new NodeSelectorTermBuilder(term(Labels.INSTANCE_FAMILY, "In", "c6g", "c7g"))
+        .addToMatchExpressions(
+            new NodeSelectorRequirementBuilder()
+                .withKey(Labels.ZONE)
+                .withOperator("In")
+                .withValues(zone)
+                .build())
+        .build();
+  }
+
+  /**
+   * Seed 468 (and 507): a pod whose first OR-ed term ([m6i, m7i]) fits the amd64 pool only once its
+   * preference (family r6i) is relaxed, and whose second term (arm64 families) never fits. Relaxing
+   * the required term for good before any preference (Karpenter's order) called it unschedulable;
+   * kube-scheduler binds it to an m6i.large.
+   */
+  @Test
+  void firstOredTermIsTriedAgainOnceThePreferenceIsRelaxed() {
+    Pod ored =
+        prefer(
+            require(
+                pod("app5", "500m", "2Gi"),
+                term(Labels.INSTANCE_FAMILY, "In", "m6i", "m7i"),
+                armTermInZone("us-east-1a")),
+            Labels.INSTANCE_FAMILY,
+            "r6i");
+    Oracle.Outcome o = run(List.of(general()), List.of(ored));
+    assertEquals(List.of(), o.violations());
+    assertEquals(Map.of(), o.plan().unschedulable());
+    NodeClaimPlan c = o.plan().nodeClaims().get(0);
+    for (String t : c.instanceTypeOptions()) {
+      assertTrue(t.startsWith("m6i.") || t.startsWith("m7i."), c::toString);
+    }
+  }
+
+  /**
+   * Seed 410 as generated (5 pools, 3 existing nodes, 5 groups): zone-spread pods with OR-ed terms
+   * ([m6i, m7i] or [c6g, c7g] in zone b) ended in zone b beside the group's other pods, counts a=1,
+   * b=3, c=1 under maxSkew 1. kube-scheduler counts every zone a node matching any of the pod's
+   * terms could be in (nodeAffinityPolicy Honor); only the zones of the term being tried were
+   * counted. (The same 5 pods on a hand-built pool no longer reproduce it: the seed's pools and
+   * existing nodes are part of the path, so the generated seed is the test.)
+   */
+  @Test
+  void seed410SpreadCountsTheZonesOfEveryOredTerm() {
+    Workload w = new WorkloadGenerator(CATALOG).generate(410, "r410");
+    Oracle.Outcome o = ORACLE.run(w, false);
+    assertEquals(List.of(), o.violations());
+  }
+
+  /** Seed 507 as generated: the same OR-term class as seed 468. */
+  @Test
+  void seed507OredTermPodsAreScheduled() {
+    Workload w = new WorkloadGenerator(CATALOG).generate(507, "r507");
+    Oracle.Outcome o = ORACLE.run(w, false);
+    assertEquals(List.of(), o.violations());
+  }
+
   /** The same pod alone: correctly unschedulable (the defect is in joining a claim). */
   @Test
   void podWhoseOredTermsNoOptionMeetsIsUnschedulableAlone() {

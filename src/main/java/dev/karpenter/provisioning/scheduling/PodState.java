@@ -1,6 +1,8 @@
 package dev.karpenter.provisioning.scheduling;
 
+import dev.karpenter.api.v1.Labels;
 import dev.karpenter.scheduling.Pods;
+import dev.karpenter.scheduling.Requirement;
 import dev.karpenter.scheduling.Requirements;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
@@ -34,6 +36,8 @@ final class PodState {
 
   private final Requirements nodeSelector;
   private final List<Requirements> requiredTerms = new ArrayList<>();
+  private final List<Requirements> eligibility = new ArrayList<>();
+  private int term;
   private final List<Requirements> preferredNode = new ArrayList<>();
   final List<PodAffinityTerm> requiredAffinity;
   final List<PodAffinityTerm> requiredAntiAffinity;
@@ -42,6 +46,8 @@ final class PodState {
   final List<TopologySpreadConstraint> spreads = new ArrayList<>();
   boolean toleratePreferNoSchedule;
   private Requirements volumes = Requirements.NONE;
+  private Requirements volumesBase = Requirements.NONE;
+  List<String> unboundClaims = List.of();
   private Requirements current;
   List<Topology.Constraint> constraints;
   List<Topology.Group> matchedBy;
@@ -120,6 +126,9 @@ final class PodState {
     if (requiredTerms.isEmpty()) {
       requiredTerms.add(Requirements.NONE);
     }
+    for (Requirements t : requiredTerms) {
+      eligibility.add(nodeSelector.and(t));
+    }
     recompute();
   }
 
@@ -139,11 +148,25 @@ final class PodState {
    */
   void volumeRequirements(Requirements r) {
     volumes = r;
+    volumesBase = r;
     recompute();
   }
 
+  /**
+   * The zone the volumes of the pod's unbound claims go to, once another pod mounting them was
+   * placed (null: not decided yet).
+   */
+  void pinZone(String zone) {
+    Requirements r =
+        zone == null ? volumesBase : volumesBase.with(Requirement.in(Labels.ZONE, zone));
+    if (!r.equals(volumes)) {
+      volumes = r;
+      recompute();
+    }
+  }
+
   private void recompute() {
-    Requirements r = nodeSelector.and(requiredTerms.get(0)).and(volumes);
+    Requirements r = nodeSelector.and(requiredTerms.get(term)).and(volumes);
     if (!preferredNode.isEmpty()) {
       r = r.and(preferredNode.get(0));
     }
@@ -151,14 +174,29 @@ final class PodState {
     constraints = null;
   }
 
-  /** nodeSelector, the first remaining required term and the heaviest remaining preference. */
+  /** nodeSelector, the required term being tried and the heaviest remaining preference. */
   Requirements requirements() {
     return current;
   }
 
-  /** Required node-affinity terms only (for counting eligible spread domains). */
-  Requirements requiredRequirements() {
-    return nodeSelector.and(requiredTerms.get(0));
+  /**
+   * nodeSelector with each OR-ed required term: a node matching any of them is eligible (for
+   * counting spread domains, as kube-scheduler's nodeAffinityPolicy Honor), whichever term the pod
+   * is being tried with.
+   */
+  List<Requirements> eligibility() {
+    return eligibility;
+  }
+
+  /**
+   * Starts the OR-ed required terms over from the first, keeping what was relaxed otherwise: a pod
+   * retried in a later pass tries every term again.
+   */
+  void restartTerms() {
+    if (term != 0) {
+      term = 0;
+      recompute();
+    }
   }
 
   boolean hasTopology() {
@@ -170,15 +208,28 @@ final class PodState {
   }
 
   /**
-   * Drops one preference in Karpenter's order; returns what was relaxed, or null when nothing is
-   * left to relax.
+   * The next thing to try, or null when nothing is left: first the pod's next OR-ed required term
+   * under the same preferences, then, with every term tried, one preference dropped in Karpenter's
+   * order and the terms tried again from the first. Karpenter drops a failing term for good before
+   * it relaxes any preference, so a pod whose first term fits only with its preference relaxed is
+   * never tried with that term once the preference is gone; kube-scheduler accepts a node matching
+   * any term, so every term is tried at every level of relaxation here.
    */
   String relax() {
-    if (requiredTerms.size() > 1) {
-      requiredTerms.remove(0);
+    if (term + 1 < requiredTerms.size()) {
+      term++;
       recompute();
       return "required node affinity term";
     }
+    String relaxed = relaxPreference();
+    if (relaxed != null && term != 0) {
+      term = 0;
+      recompute();
+    }
+    return relaxed;
+  }
+
+  private String relaxPreference() {
     if (!preferredAffinity.isEmpty()) {
       preferredAffinity.remove(0);
       constraints = null;

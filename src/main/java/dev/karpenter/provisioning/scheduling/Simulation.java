@@ -39,6 +39,8 @@ final class Simulation {
   final List<Claim> claims = new ArrayList<>();
   final List<PodState> pending = new ArrayList<>();
   final Map<String, String> unschedulable = new LinkedHashMap<>();
+  // Unbound WaitForFirstConsumer claims: the zone of the first pod placed that mounts each.
+  private final Map<String, String> claimZones = new HashMap<>();
   private final Map<InstanceType, TypeInfo> typeInfos = new IdentityHashMap<>();
   private int claimSeq;
   int nodesIdx;
@@ -102,6 +104,7 @@ final class Simulation {
     final long[] used;
     final long usedNodesAtStart;
     final boolean limited;
+    final List<String> daemonPorts = new ArrayList<>();
 
     PoolInfo(SchedulingNodePool pool, List<DaemonSet> daemonSets) {
       this.pool = pool;
@@ -119,6 +122,9 @@ final class Simulation {
       alloc = new long[types.length][];
       capacity = new long[types.length][];
       List<DaemonState> ds = daemonsFor(daemonSets);
+      for (DaemonState d : ds) {
+        daemonPorts.addAll(d.hostPorts);
+      }
       int nodesI = index.indexOf("nodes");
       for (int i = 0; i < types.length; i++) {
         long[] a = index.vector(types[i].type.allocatable());
@@ -172,7 +178,7 @@ final class Simulation {
           continue;
         }
         DaemonState s = new DaemonState(spec, index);
-        if (requirements.incompatibility(s.requirements.requirements()) == null) {
+        if (s.requirements.compatibleWith(requirements)) {
           out.add(s);
         }
       }
@@ -212,45 +218,72 @@ final class Simulation {
     }
   }
 
-  /** A DaemonSet's per-node requests and node requirements. */
+  /** A DaemonSet's per-node requests, host ports and node requirements. */
   static final class DaemonState {
     final long[] requests;
+    final List<String> hostPorts;
     final TypeMatcher requirements;
 
     DaemonState(PodSpec spec, ResourceIndex index) {
       requests = index.vector(Pods.requests(spec));
-      Requirements req =
+      hostPorts = Pods.hostPorts(spec);
+      Requirements selector =
           spec.getNodeSelector() == null
               ? Requirements.NONE
               : Requirements.fromLabels(spec.getNodeSelector());
+      List<Requirements> alternatives = new ArrayList<>();
       if (spec.getAffinity() != null
           && spec.getAffinity().getNodeAffinity() != null
           && spec.getAffinity()
                   .getNodeAffinity()
                   .getRequiredDuringSchedulingIgnoredDuringExecution()
               != null) {
-        var terms =
-            spec.getAffinity()
-                .getNodeAffinity()
-                .getRequiredDuringSchedulingIgnoredDuringExecution()
-                .getNodeSelectorTerms();
-        if (terms != null && !terms.isEmpty()) {
-          req = req.and(Pods.term(terms.get(0)));
+        for (var t :
+            Pods.nullSafe(
+                spec.getAffinity()
+                    .getNodeAffinity()
+                    .getRequiredDuringSchedulingIgnoredDuringExecution()
+                    .getNodeSelectorTerms())) {
+          alternatives.add(selector.and(Pods.term(t)));
         }
       }
-      requirements = new TypeMatcher(req);
+      if (alternatives.isEmpty()) {
+        alternatives.add(selector);
+      }
+      requirements = new TypeMatcher(alternatives);
     }
   }
 
-  /** Requirements checked against the instance-type labels only. */
-  record TypeMatcher(Requirements requirements) {
+  /**
+   * A DaemonSet's OR-ed node-selector terms (each with its nodeSelector), checked against the
+   * instance-type labels only: the DaemonSet runs where any term matches.
+   */
+  record TypeMatcher(List<Requirements> alternatives) {
     boolean matchesLabelsPartially(Map<String, String> labels) {
-      for (Requirement r : requirements.all()) {
+      for (Requirements alt : alternatives) {
+        if (matches(alt, labels)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean matches(Requirements req, Map<String, String> labels) {
+      for (Requirement r : req.all()) {
         if (Labels.INSTANCE_TYPE_KEYS.contains(r.key()) && !r.matches(labels.get(r.key()))) {
           return false;
         }
       }
       return true;
+    }
+
+    boolean compatibleWith(Requirements pool) {
+      for (Requirements alt : alternatives) {
+        if (pool.incompatibility(alt) == null) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -290,6 +323,7 @@ final class Simulation {
       this.hostname = "hostname-placeholder-" + (claimSeq++);
       this.requirements = requirements;
       this.requests = requests;
+      ports.addAll(pool.daemonPorts);
       setCandidates(candidates);
     }
 
@@ -352,6 +386,7 @@ final class Simulation {
         continue;
       }
       s.volumeRequirements(v.requirements());
+      s.unboundClaims = v.unboundClaims();
       pending.add(s);
       topology.constraints(s);
     }
@@ -417,6 +452,29 @@ final class Simulation {
         }
       }
     }
+    // A topology key that is an instance-type label (kubernetes.io/arch, instance-family, ...) has
+    // the values of the pool's instance types as domains, as Karpenter's topology does.
+    Set<String> keys = new TreeSet<>();
+    for (Topology.Group g : topology.groups()) {
+      if (typeLabelKey(g.key)) {
+        keys.add(g.key);
+      }
+    }
+    for (String key : keys) {
+      for (TypeInfo t : pi.types) {
+        String v = t.labels.get(key);
+        if (v != null) {
+          topology.addDomain(key, v);
+        }
+      }
+    }
+  }
+
+  private static boolean typeLabelKey(String key) {
+    return Labels.INSTANCE_TYPE_KEYS.contains(key)
+        && !key.equals(Labels.ZONE)
+        && !key.equals(Labels.CAPACITY_TYPE)
+        && !key.equals(Labels.HOSTNAME);
   }
 
   private static <T> List<T> concat(List<T> a, List<T> b) {
@@ -462,6 +520,7 @@ final class Simulation {
       }
       // Pods whose affinity targets were placed later in the pass may fit now.
       successesAtRetry = successes;
+      stuck.forEach(PodState::restartTerms);
       stuck.sort(order);
       queue.addAll(stuck);
       stuck.clear();
@@ -473,6 +532,21 @@ final class Simulation {
 
   /** Places the pod; returns null on success or why it fits nowhere. */
   String schedule(PodState p) {
+    if (!p.unboundClaims.isEmpty()) {
+      String zone = null;
+      for (String k : p.unboundClaims) {
+        String z = claimZones.get(k);
+        if (z != null && zone != null && !z.equals(zone)) {
+          return "its unbound PersistentVolumeClaims go to different zones ("
+              + zone
+              + ", "
+              + z
+              + ")";
+        }
+        zone = z == null ? zone : z;
+      }
+      p.pinZone(zone);
+    }
     for (NodeState n : nodes) {
       if (tryExisting(p, n)) {
         return null;
@@ -533,8 +607,17 @@ final class Simulation {
     }
     n.ports.addAll(p.hostPorts);
     n.placed.add(p.key);
+    pinClaims(p, n.node.labels().get(Labels.ZONE));
     topology.record(p.namespace, p.labels, topology.matchedBy(p), topology.ownedAnti(p), domains);
     return true;
+  }
+
+  private void pinClaims(PodState p, String zone) {
+    if (zone != null) {
+      for (String k : p.unboundClaims) {
+        claimZones.putIfAbsent(k, zone);
+      }
+    }
   }
 
   private static boolean conflicts(List<String> mine, List<String> theirs) {
@@ -560,7 +643,7 @@ final class Simulation {
     if (conflicts(p.hostPorts, c.ports)) {
       return false;
     }
-    if (topology.hostnameBlocked(p, c.hostname)) {
+    if (topology.hostnameBlocked(p, c.hostname) || !hostnameAllows(p, c.hostname)) {
       return false;
     }
     if (Pods.untolerated(p.tolerations, c.pool.pool.taints(), !p.toleratePreferNoSchedule)
@@ -594,6 +677,15 @@ final class Simulation {
     return true;
   }
 
+  /**
+   * A pod's requirement on kubernetes.io/hostname holds for a planned claim only if it matches the
+   * claim's own placeholder name: a node that does not exist yet is never one named in a selector.
+   */
+  private static boolean hostnameAllows(PodState p, String hostname) {
+    Requirement h = p.requirements().get(Labels.HOSTNAME);
+    return h == null || h.matches(hostname);
+  }
+
   /** A feasible way to put a pod on a claim. */
   record Placement(
       Requirements requirements,
@@ -618,12 +710,18 @@ final class Simulation {
     if (bad != null) {
       return "incompatible requirements, " + bad;
     }
+    String hostname = "hostname-placeholder-" + claimSeq;
+    if (!hostnameAllows(p, hostname)) {
+      return "a new node cannot meet " + p.requirements().get(Labels.HOSTNAME);
+    }
+    if (conflicts(p.hostPorts, pi.daemonPorts)) {
+      return "host port taken by a DaemonSet pod that would run on the node";
+    }
     Requirements req = pi.requirements.and(p.requirements());
     int[] all = new int[pi.types.length];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
     }
-    String hostname = "hostname-placeholder-" + claimSeq;
     Placement pl = place(p, pi, req, true, all, new long[index.size()], hostname, null);
     if (pl.reason != null) {
       return pl.reason;
@@ -733,6 +831,19 @@ final class Simulation {
       return Placement.fail("no instance type cheaper than the node it would replace");
     }
     int[] kept = java.util.Arrays.copyOf(out, n);
+    Requirement zoneReq = req.get(Labels.ZONE);
+    if (!p.unboundClaims.isEmpty() && (zoneReq == null || zoneReq.singleValue() == null)) {
+      // The claim's volume is provisioned where this node launches: fix the zone now, so pods
+      // that share the claim can follow it.
+      req = req.with(Requirement.in(Labels.ZONE, launchChoice(pi, req, kept).offering().zone()));
+      int m = 0;
+      for (int t : kept) {
+        if (compatible(pi.types[t], req)) {
+          kept[m++] = t;
+        }
+      }
+      kept = java.util.Arrays.copyOf(kept, m);
+    }
     String mv = minValuesViolation(pi, req, kept);
     if (mv != null) {
       return Placement.fail(mv);
@@ -795,6 +906,15 @@ final class Simulation {
     Set<String> universe;
     if (key.equals(Labels.ZONE) || key.equals(Labels.CAPACITY_TYPE)) {
       universe = offered(pi, req, cands, key);
+    } else if (typeLabelKey(key)) {
+      universe = new TreeSet<>();
+      for (int t : cands) {
+        TypeInfo ti = pi.types[t];
+        String v = ti.labels.get(key);
+        if (v != null && compatible(ti, req)) {
+          universe.add(v);
+        }
+      }
     } else {
       universe = topology.universe.getOrDefault(key, Set.of());
     }
@@ -841,6 +961,8 @@ final class Simulation {
     }
     c.pods.add(p);
     c.ports.addAll(p.hostPorts);
+    Requirement zone = c.requirements.get(Labels.ZONE);
+    pinClaims(p, zone == null ? null : zone.singleValue());
     topology.record(
         p.namespace, p.labels, topology.matchedBy(p), topology.ownedAnti(p), pl.domains);
   }

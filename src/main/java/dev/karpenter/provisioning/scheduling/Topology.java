@@ -221,7 +221,7 @@ final class Topology {
       }
       switch (g.kind) {
         case SPREAD -> {
-          int min = hostname ? 0 : minCount(g, p.requiredRequirements());
+          int min = hostname ? 0 : minCount(g, p.eligibility());
           int self = c.selfMatch() ? 1 : 0;
           out.removeIf(d -> g.counts.getOrDefault(d, 0) + self - min > g.maxSkew);
         }
@@ -267,13 +267,12 @@ final class Topology {
     return out;
   }
 
-  private int minCount(Group g, Requirements podRequirements) {
+  private int minCount(Group g, List<Requirements> eligibility) {
     Set<String> domains = universe.getOrDefault(g.key, Set.of());
-    Requirement r = podRequirements.get(g.key);
     int eligible = 0;
     int min = Integer.MAX_VALUE;
     for (String d : domains) {
-      if (r != null && !r.matches(d)) {
+      if (!eligibleDomain(eligibility, g.key, d)) {
         continue;
       }
       eligible++;
@@ -283,6 +282,16 @@ final class Topology {
       return 0;
     }
     return min;
+  }
+
+  private static boolean eligibleDomain(List<Requirements> eligibility, String key, String d) {
+    for (Requirements e : eligibility) {
+      Requirement r = e.get(key);
+      if (r == null || r.matches(d)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Keys on which the pod has constraints or is counted. */

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.TopologySelectorLabelRequirement;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +22,15 @@ import java.util.Map;
  * StorageClass is missing, or whose unbound claim has Immediate binding, is not planned.
  */
 final class VolumeTopology {
-  /** The requirements a pod's volumes add, or why the pod cannot be planned. */
-  record Answer(Requirements requirements, String error) {}
+  /**
+   * The requirements a pod's volumes add, or why the pod cannot be planned, and the unbound
+   * WaitForFirstConsumer claims it mounts (their volumes go to the zone of the first pod placed).
+   */
+  record Answer(Requirements requirements, String error, List<String> unboundClaims) {
+    Answer(Requirements requirements, String error) {
+      this(requirements, error, List.of());
+    }
+  }
 
   private final SchedulingInput.Volumes volumes;
   private final Map<String, PersistentVolumeClaim> claims = new HashMap<>();
@@ -59,6 +67,7 @@ final class VolumeTopology {
     String ns = pod.getMetadata().getNamespace();
     ns = ns == null || ns.isEmpty() ? "default" : ns;
     Requirements req = Requirements.NONE;
+    List<String> unbound = new ArrayList<>();
     for (Volume v : pod.getSpec().getVolumes()) {
       String claimName;
       String templateClass = null;
@@ -121,6 +130,9 @@ final class VolumeTopology {
                 + className
                 + " binds Immediately, so the claim must be bound before the pod can be planned");
       }
+      if (pvc != null) {
+        unbound.add(ns + "/" + claimName);
+      }
       if (sc.getAllowedTopologies() != null && !sc.getAllowedTopologies().isEmpty()) {
         var term = sc.getAllowedTopologies().get(0);
         for (TopologySelectorLabelRequirement e :
@@ -131,7 +143,7 @@ final class VolumeTopology {
         }
       }
     }
-    return new Answer(req, null);
+    return new Answer(req, null, List.copyOf(unbound));
   }
 
   private static Requirements pvRequirements(PersistentVolume pv) {

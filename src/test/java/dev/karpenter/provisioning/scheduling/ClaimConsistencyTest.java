@@ -484,6 +484,62 @@ class ClaimConsistencyTest {
       assertEquals(1, r.nodeClaims().size());
     }
 
+    /** Two pods apart (hostname anti-affinity) that mount the same unbound zonal claim. */
+    static List<Pod> sharingOneClaim() {
+      List<Pod> pods = new ArrayList<>();
+      for (String n : List.of("a", "b")) {
+        pods.add(
+            withClaim(
+                pod(n).cpu("1").label("app", "s").antiAffinity(Labels.HOSTNAME, "app", "s").build(),
+                "shared"));
+      }
+      return pods;
+    }
+
+    /**
+     * The volume of an unbound WaitForFirstConsumer claim is provisioned in the zone of the first
+     * pod that mounts it; a second pod mounting it elsewhere could never attach it.
+     */
+    @Test
+    void podsSharingAnUnboundWaitForFirstConsumerClaimLandInOneZone() {
+      var r =
+          solveWith(
+              sharingOneClaim(),
+              List.of(pvc("shared", "gp3", null)),
+              List.of(),
+              List.of(sc("gp3", "WaitForFirstConsumer")));
+      assertEquals(Map.of(), r.unschedulable());
+      assertEquals(2, r.nodeClaims().size(), r::toString);
+      for (var c : r.nodeClaims()) {
+        Requirement zone = c.requirements().get(Labels.ZONE);
+        assertNotNull(zone, c::toString);
+        assertEquals(1, zone.values().size(), c::toString);
+      }
+      assertEquals(r.nodeClaims().get(0).zone(), r.nodeClaims().get(1).zone(), r::toString);
+    }
+
+    @Test
+    void aSharedUnboundClaimFollowsThePodOnAnExistingNode() {
+      var node =
+          new ExistingNode(
+              "n-c",
+              Map.of(Labels.ZONE, "us-east-1c", Labels.HOSTNAME, "n-c"),
+              List.of(),
+              Resources.parse(Map.of("cpu", "8", "memory", "16Gi", "pods", "50")),
+              List.of(),
+              false);
+      var r =
+          solveWith(
+              sharingOneClaim(),
+              List.of(pvc("shared", "gp3", null)),
+              List.of(),
+              List.of(sc("gp3", "WaitForFirstConsumer")),
+              node);
+      assertEquals(Map.of(), r.unschedulable());
+      assertEquals(1, r.existingNodes().get("n-c").size(), r::toString);
+      assertEquals("us-east-1c", r.nodeClaims().get(0).zone(), r::toString);
+    }
+
     @Test
     void missingClaimVolumeOrStorageClassIsNotPlannedWithTheReason() {
       var r =

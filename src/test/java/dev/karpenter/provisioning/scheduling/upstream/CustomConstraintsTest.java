@@ -68,7 +68,6 @@ class CustomConstraintsTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Tag("known-defect")
     void hostnameSelectorIsUnschedulable() {
       unschedulable(solve(List.of(pod("p").selector(HOSTNAME, "red-node").build()), cpu()), "p");
     }

@@ -98,7 +98,6 @@ class MoreProvisioningTest {
 
   /** Found by this checklist: not accounted on base. */
   @Test
-  @org.junit.jupiter.api.Tag("known-defect")
   void daemonSetHostPortIsAccounted() {
     var d =
         ds(
@@ -233,7 +232,6 @@ class MoreProvisioningTest {
 
   /** Found by this checklist: not accounted on base. */
   @Test
-  @org.junit.jupiter.api.Tag("known-defect")
   void daemonSetWithSeveralAffinityTermsIsAccounted() {
     var d =
         editSpec(

@@ -163,7 +163,6 @@ class MoreTopologyTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Tag("known-defect")
   void archSpreadBalancesAcrossArchitectures() {
     var pods = pod("p").cpu("100m").label("app", "web").spread(ARCH, 1, DNS, "app", "web").times(4);
     var r = solve(pods, cpu());

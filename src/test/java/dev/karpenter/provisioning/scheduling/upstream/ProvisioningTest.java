@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -492,13 +491,12 @@ class ProvisioningTest {
       assertEquals(1, r.nodeClaims().size());
     }
 
-    /** Found here: two 1.5-vCPU pods are put on one 2-vCPU in-flight node (overcommitted). */
+    /** Two 1.5-vCPU pods do not share a 2-vCPU in-flight node: one each, and one new claim. */
     @Test
-    @Tag("known-defect")
     void inFlightNodesArePackedBeforeNewOnes() {
       var r =
           solve(
-              input(pod("p").cpu("1").times(3), cpu())
+              input(pod("p").cpu("1.5").times(3), cpu())
                   .withInFlight(
                       List.of(
                           node("c1", A, "2", true, List.of()),
