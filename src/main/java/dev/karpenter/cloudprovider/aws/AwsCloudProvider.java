@@ -11,6 +11,7 @@ import dev.karpenter.api.v1.NodeClaimStatus;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.CloudProviderException;
+import dev.karpenter.cloudprovider.CrashPoints;
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.UnavailableOfferings;
@@ -416,6 +417,8 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
               + ": "
               + (other.isEmpty() ? ice : other));
     }
+    // A crash here is what the garbage collector and the adoption of tagged instances are for.
+    CrashPoints.reached(CrashPoints.AFTER_CREATE_FLEET);
     String id = inst.instanceIds().get(0);
     var ov =
         inst.launchTemplateAndOverrides() == null
