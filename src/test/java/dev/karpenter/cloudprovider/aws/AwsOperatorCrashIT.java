@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.karpenter.api.aws.v1.EC2NodeClass;
+import dev.karpenter.api.aws.v1.EC2NodeClassStatus;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.cloudprovider.CrashPoints;
@@ -64,6 +66,17 @@ class AwsOperatorCrashIT {
     AwsProviderMotoIT.installCrds();
     AwsProviderMotoIT.applyFile("docs/examples/gpu-guide/03-gpu-ec2nodeclasses.yaml");
     AwsProviderMotoIT.applyFile("docs/examples/gpu-guide/02-gpu-nodepools.yaml");
+    // Status an earlier test left on the shared cluster names resources of another moto state.
+    for (var nc : client.resources(EC2NodeClass.class).list().getItems()) {
+      client
+          .resources(EC2NodeClass.class)
+          .withName(nc.getMetadata().getName())
+          .editStatus(
+              x -> {
+                x.setStatus(new EC2NodeClassStatus());
+                return x;
+              });
+    }
     client
         .namespaces()
         .resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
@@ -78,6 +91,15 @@ class AwsOperatorCrashIT {
 
     // 1. Armed: the pod's claim gets its instance from CreateFleet, then the JVM halts.
     Process first = controller(cluster, "1", true);
+    // A pod that is pending before its class resolves waits for the kube-scheduler's next retry
+    // (nothing re-triggers provisioning on class readiness yet); the crash is what is under test.
+    AwsProviderMotoIT.await(
+        "gpu-optimized Ready",
+        Duration.ofSeconds(180),
+        () ->
+            AwsProviderMotoIT.condition("gpu-optimized", "Ready")
+                .map(dev.karpenter.api.v1.Condition::isTrue)
+                .orElse(false));
     client.resource(pod("first")).create();
     awaitExit(first, "the first controller to halt after CreateFleet");
     NodeClaim claimA = onlyClaim();
@@ -178,6 +200,7 @@ class AwsOperatorCrashIT {
     ProcessBuilder pb =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.slf4j.simpleLogger.log.dev.karpenter.provisioning=debug",
                 "-jar",
                 "target/karpenter.jar",
                 "controller",
@@ -218,9 +241,39 @@ class AwsOperatorCrashIT {
     return p;
   }
 
-  private static void awaitExit(Process p, String what) throws InterruptedException {
-    assertTrue(p.waitFor(180, TimeUnit.SECONDS), "timed out waiting for " + what);
+  private void awaitExit(Process p, String what) throws InterruptedException {
+    assertTrue(
+        p.waitFor(180, TimeUnit.SECONDS), () -> "timed out waiting for " + what + diagnosis());
     assertEquals(137, p.exitValue(), what + ": halted by the crash point");
+  }
+
+  /** What the cluster says about the test's pods: their conditions and events, the pools. */
+  private String diagnosis() {
+    StringBuilder b = new StringBuilder();
+    for (Pod p : client.pods().inNamespace(NS).list().getItems()) {
+      b.append("\npod ").append(p.getMetadata().getName()).append(": ");
+      b.append(p.getStatus() == null ? null : p.getStatus().getConditions());
+    }
+    client
+        .v1()
+        .events()
+        .inNamespace(NS)
+        .list()
+        .getItems()
+        .forEach(
+            e -> b.append("\nevent ").append(e.getReason()).append(": ").append(e.getMessage()));
+    client
+        .resources(NodePool.class)
+        .list()
+        .getItems()
+        .forEach(
+            np ->
+                b.append("\nnodepool ")
+                    .append(np.getMetadata().getName())
+                    .append(": ")
+                    .append(np.getStatus()));
+    b.append("\nnodeclaims: ").append(client.resources(NodeClaim.class).list().getItems().size());
+    return b.toString();
   }
 
   private NodeClaim onlyClaim() {
