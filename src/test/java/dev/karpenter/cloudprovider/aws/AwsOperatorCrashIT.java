@@ -136,7 +136,7 @@ class AwsOperatorCrashIT {
     controller(cluster, "3", false);
     AwsProviderMotoIT.await(
         "the deleted claim's finalizer to be released",
-        Duration.ofSeconds(90),
+        Duration.ofSeconds(240),
         () ->
             client.resources(NodeClaim.class).withName(claimB.getMetadata().getName()).get()
                 == null);
