@@ -201,9 +201,6 @@ class AwsOperatorCrashIT {
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dorg.slf4j.simpleLogger.log.dev.karpenter.provisioning=debug",
-                // On a loaded machine the initial LISTs can take longer than fabric8's 10 s, and an
-                // informer whose first LIST times out stops for good.
-                "-Dkubernetes.request.timeout=60000",
                 "-jar",
                 "target/karpenter.jar",
                 "controller",
@@ -234,7 +231,6 @@ class AwsOperatorCrashIT {
     env.put("AWS_ACCESS_KEY_ID", "testing");
     env.put("AWS_SECRET_ACCESS_KEY", "testing");
     env.put("HOSTNAME", "crash-it-" + run);
-    env.put("KUBERNETES_REQUEST_TIMEOUT", "60000");
     if (armed) {
       env.put("KARPENTER_CRASH_AT", CrashPoints.AFTER_CREATE_FLEET);
     } else {
