@@ -56,6 +56,15 @@ public final class ControllerCommand implements Callable<Integer> {
   String ssmParameterRoot;
 
   @Option(
+      names = "--garbage-collection-grace",
+      defaultValue = "2m",
+      hidden = true,
+      description =
+          "--cloud aws: how long an instance tagged for the cluster may live without a NodeClaim"
+              + " (default ${DEFAULT-VALUE})")
+  String garbageCollectionGrace;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "${env:METRICS_PORT:-8080}",
       description = "port of /metrics, /healthz, /readyz (env METRICS_PORT, default 8080)")
@@ -162,7 +171,9 @@ public final class ControllerCommand implements Callable<Integer> {
                       ? null
                       : interruptionQueue)
               .withCluster(clusterEndpoint, null, null, null)
-              .withSsmParameterRoot(ssmParameterRoot);
+              .withSsmParameterRoot(ssmParameterRoot)
+              .withGarbageCollectionGrace(
+                  duration("--garbage-collection-grace", garbageCollectionGrace));
     }
     OperatorConfig config =
         config(

@@ -1,8 +1,11 @@
 package dev.karpenter.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.karpenter.api.aws.v1.EC2NodeClass;
 import dev.karpenter.api.v1.Labels;
 import dev.karpenter.api.v1.NodeClaim;
+import dev.karpenter.cloudprovider.aws.emulator.AwsEmulator;
+import dev.karpenter.cloudprovider.aws.emulator.InstanceKubelet;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
@@ -39,14 +42,17 @@ import picocli.CommandLine.Spec;
 /**
  * {@code karpenter demo}: the GPU guide end to end on this machine. Brings up the local control
  * plane (or uses $KUBECONFIG), installs the CRDs, applies the guide's node classes, NodePools and
- * sample workloads, runs the operator on the simulated cloud and prints a live timeline.
+ * sample workloads, runs the operator on the AWS provider against a private moto (EC2, SSM, IAM
+ * emulator, with the project's fills for what moto lacks) or on the simulated cloud, and prints a
+ * live timeline; on AWS also what EC2 holds: the launch templates and the instances' tags.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description =
-        "Run the GPU guide on a local control plane with a simulated cloud and print the timeline:"
-            + " pod pending -> NodeClaim -> node Ready -> pod Running.")
+        "Run the GPU guide on a local control plane, on the AWS provider against a private EC2"
+            + " emulator (moto) or on the simulated cloud, and print the timeline: pod pending ->"
+            + " NodeClaim -> CreateFleet -> node Ready -> pod Running.")
 public final class DemoCommand implements Callable<Integer> {
   static final List<String> NAMESPACES = List.of("ml-training", "ml-serving");
   static final List<String> NODE_CLASSES =
@@ -65,6 +71,14 @@ public final class DemoCommand implements Callable<Integer> {
           "demo/inferentia-pod.yaml");
 
   @Spec CommandSpec spec;
+
+  @Option(
+      names = "--cloud",
+      defaultValue = "aws",
+      description =
+          "aws (the AWS provider on a private moto started with hack/moto.sh) or simulated"
+              + " (default ${DEFAULT-VALUE})")
+  String cloud;
 
   @Option(
       names = "--duration",
@@ -90,6 +104,9 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!cloud.equals("aws") && !cloud.equals("simulated")) {
+      throw new CliErrors.UserException("--cloud: '" + cloud + "' is not one of aws, simulated");
+    }
     if (!output.equals("table") && !output.equals("json")) {
       throw new CliErrors.UserException("-o: '" + output + "' is not one of table, json");
     }
@@ -116,10 +133,71 @@ public final class DemoCommand implements Callable<Integer> {
     OperatorConfig config =
         ControllerCommand.config(metricsPort, "1s", "10s", "3s", "2s", "us-east-1");
     Timeline timeline = new Timeline();
-    try (KarpenterOperator op = KarpenterOperator.simulated(client, config, Clock.systemUTC())) {
+    boolean aws = cloud.equals("aws");
+    List<AutoCloseable> world = new ArrayList<>();
+    try {
+      AwsEmulator emulator = null;
+      KarpenterOperator op;
+      if (aws) {
+        LocalMoto moto = LocalMoto.start(this::say);
+        world.add(moto);
+        emulator = new AwsEmulator(moto.endpoint());
+        world.add(emulator);
+        emulator.seed();
+        say(
+            "seeded moto with the guide's AWS side: subnets "
+                + new TreeMap<>(emulator.subnets())
+                + " and security group "
+                + emulator.securityGroup()
+                + " tagged karpenter.sh/discovery="
+                + AwsEmulator.CLUSTER
+                + ", role "
+                + AwsEmulator.ROLE
+                + ", EKS AL2023 AMIs (standard, NVIDIA, Neuron) and their SSM parameters");
+        op =
+            KarpenterOperator.aws(
+                client,
+                config,
+                emulator.clients(),
+                emulator.settings(
+                    client.getConfiguration().getMasterUrl(), caBundle(client.getConfiguration())),
+                Clock.systemUTC());
+        world.add(op);
+        world.add(
+            new InstanceKubelet(
+                    client, emulator.plainEc2(), Duration.ofSeconds(2), Clock.systemUTC())
+                .start());
+      } else {
+        op = KarpenterOperator.simulated(client, config, Clock.systemUTC());
+        world.add(op);
+      }
+      return run(client, limit, op, emulator, timeline);
+    } finally {
+      for (AutoCloseable c : world.reversed()) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          say("stopping " + c.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  private int run(
+      KubernetesClient client,
+      Duration limit,
+      KarpenterOperator op,
+      AwsEmulator emulator,
+      Timeline timeline)
+      throws Exception {
+    {
       op.start();
       say(
-          "operator started (simulated cloud, us-east-1); metrics at http://127.0.0.1:"
+          "operator started ("
+              + (emulator == null
+                  ? "simulated cloud"
+                  : "AWS provider: EC2, SSM, IAM on moto, Pricing GetProducts on the emulator")
+              + ", us-east-1); metrics at http://127.0.0.1:"
               + op.metricsPort()
               + "/metrics");
       List<SharedIndexInformer<?>> watches = timeline.watch(client);
@@ -134,10 +212,102 @@ public final class DemoCommand implements Callable<Integer> {
       }
       watches.forEach(SharedIndexInformer::close);
       Summary s = timeline.summary(client, (SimulatedCloudProvider) null, op);
+      Evidence evidence = null;
+      if (emulator != null) {
+        evidence = new Evidence(emulator.launchTemplates(), emulator.instances());
+        printEvidence(evidence);
+      }
       cleanup(client);
-      printSummary(s);
+      if (emulator != null) {
+        awaitTerminated(emulator);
+      }
+      printSummary(s, evidence);
       return s.podsPending() == 0 ? 0 : 1;
     }
+  }
+
+  /** What EC2 (moto) holds once every pod runs. */
+  record Evidence(
+      List<AwsEmulator.LaunchTemplateView> launchTemplates,
+      List<AwsEmulator.InstanceView> instances) {}
+
+  private void printEvidence(Evidence e) {
+    say(
+        "EC2 launch templates (DescribeLaunchTemplateVersions $Latest on moto): "
+            + e.launchTemplates().size());
+    for (var lt : e.launchTemplates()) {
+      out.println("  launch template " + lt.name());
+      out.println("    image            " + lt.imageId());
+      out.println("    security groups  " + lt.securityGroups());
+      out.println("    instance profile " + lt.instanceProfile());
+      for (String d : lt.blockDevices()) {
+        out.println("    block device     " + d);
+      }
+      out.println("    metadata options " + lt.metadataOptions());
+      out.println("    tags             " + lt.tags());
+      out.println("    userData:");
+      lt.userData().lines().forEach(l -> out.println("      | " + elideCa(l)));
+    }
+    say("EC2 instances (DescribeInstances on moto): " + e.instances().size());
+    for (var i : e.instances()) {
+      out.printf(
+          "  %-21s %-14s %-9s %-10s %-8s %s%n    tags %s%n",
+          i.id(), i.type(), i.lifecycle(), i.zone(), i.state(), i.imageId(), i.tags());
+    }
+    out.flush();
+  }
+
+  /** The cluster CA is 1.5 kB of base64: show its start. */
+  static String elideCa(String line) {
+    var m =
+        java.util.regex.Pattern.compile(
+                "(certificateAuthority: \"[A-Za-z0-9+/]{24})([A-Za-z0-9+/=]+)\"")
+            .matcher(line);
+    return m.find()
+        ? line.substring(0, m.start())
+            + m.group(1)
+            + "...\" ("
+            + (24 + m.group(2).length())
+            + " base64 characters)"
+            + line.substring(m.end())
+        : line;
+  }
+
+  /** The NodeClaims are gone; their instances must be too (no leak on moto). */
+  private void awaitTerminated(AwsEmulator emulator) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    List<AwsEmulator.InstanceView> live;
+    do {
+      live =
+          emulator.instances().stream()
+              .filter(i -> !i.state().equals("terminated") && !i.state().equals("shutting-down"))
+              .toList();
+      if (live.isEmpty()) {
+        break;
+      }
+      sleep(500);
+    } while (System.nanoTime() < until);
+    say(
+        live.isEmpty()
+            ? "moto: every instance of the cluster terminated"
+            : "moto: instances still running after cleanup: "
+                + live.stream().map(AwsEmulator.InstanceView::id).toList());
+  }
+
+  private static String caBundle(io.fabric8.kubernetes.client.Config cfg) {
+    if (cfg.getCaCertData() != null) {
+      return cfg.getCaCertData();
+    }
+    if (cfg.getCaCertFile() != null) {
+      try {
+        return java.util.Base64.getEncoder()
+            .encodeToString(
+                java.nio.file.Files.readAllBytes(java.nio.file.Path.of(cfg.getCaCertFile())));
+      } catch (java.io.IOException e) {
+        return null;
+      }
+    }
+    return null;
   }
 
   record Claim(
@@ -148,6 +318,7 @@ public final class DemoCommand implements Callable<Integer> {
       String zone,
       double price,
       String node,
+      String providerId,
       boolean ready) {}
 
   record Summary(
@@ -157,15 +328,22 @@ public final class DemoCommand implements Callable<Integer> {
       double pricePerHour,
       Double secondsToAllRunning) {}
 
-  private void printSummary(Summary s) throws Exception {
+  private void printSummary(Summary s, Evidence evidence) throws Exception {
     out.println();
     out.printf(
-        "%-24s %-14s %-16s %-10s %-11s %9s %s%n",
-        "NODECLAIM", "NODEPOOL", "TYPE", "CAPACITY", "ZONE", "$/H", "READY");
+        "%-24s %-14s %-16s %-10s %-11s %9s %-6s %s%n",
+        "NODECLAIM", "NODEPOOL", "TYPE", "CAPACITY", "ZONE", "$/H", "READY", "PROVIDERID");
     for (Claim c : s.claims()) {
       out.printf(
-          "%-24s %-14s %-16s %-10s %-11s %9.4f %s%n",
-          c.name(), c.nodePool(), c.type(), c.capacityType(), c.zone(), c.price(), c.ready());
+          "%-24s %-14s %-16s %-10s %-11s %9.4f %-6s %s%n",
+          c.name(),
+          c.nodePool(),
+          c.type(),
+          c.capacityType(),
+          c.zone(),
+          c.price(),
+          c.ready(),
+          c.providerId());
     }
     out.printf(
         "%n%d NodeClaims, %d pods Running, %d pending, $%.4f/h%s%n",
@@ -178,6 +356,7 @@ public final class DemoCommand implements Callable<Integer> {
             : String.format(", all pods Running after %.1f s", s.secondsToAllRunning()));
     if (output.equals("json")) {
       Map<String, Object> json = new LinkedHashMap<>();
+      json.put("cloud", cloud);
       json.put("nodeClaims", s.claims().size());
       json.put("podsRunning", s.podsRunning());
       json.put("podsPending", s.podsPending());
@@ -185,6 +364,11 @@ public final class DemoCommand implements Callable<Integer> {
       json.put(
           "secondsToAllRunning",
           s.secondsToAllRunning() == null ? null : Math.round(s.secondsToAllRunning() * 10) / 10.0);
+      if (evidence != null) {
+        json.put("claims", s.claims());
+        json.put("launchTemplates", evidence.launchTemplates());
+        json.put("instances", evidence.instances());
+      }
       out.println(new ObjectMapper().writeValueAsString(json));
     }
     out.flush();
@@ -200,7 +384,7 @@ public final class DemoCommand implements Callable<Integer> {
         client.resource(o).delete();
       }
     }
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < until
         && !client.resources(NodeClaim.class).list().getItems().isEmpty()) {
       for (NodeClaim c : client.resources(NodeClaim.class).list().getItems()) {
@@ -212,6 +396,12 @@ public final class DemoCommand implements Callable<Integer> {
       for (HasMetadata o : load(client, f)) {
         client.resource(o).delete();
       }
+    }
+    // Their finalizer deletes their launch templates and instance profiles while the operator runs.
+    until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < until
+        && !client.resources(EC2NodeClass.class).list().getItems().isEmpty()) {
+      sleep(250);
     }
   }
 
@@ -338,6 +528,7 @@ public final class DemoCommand implements Callable<Integer> {
         informers.add(client.pods().inNamespace(ns).inform(handler(this::pod)));
       }
       informers.add(client.resources(NodeClaim.class).inform(handler(this::claim)));
+      informers.add(client.resources(EC2NodeClass.class).inform(handler(this::nodeClass)));
       return informers;
     }
 
@@ -383,6 +574,31 @@ public final class DemoCommand implements Callable<Integer> {
           .map(c -> c.getMessage() == null ? c.getReason() : c.getMessage())
           .findFirst()
           .orElse("Unschedulable");
+    }
+
+    private void nodeClass(EC2NodeClass nc) {
+      var st = nc.getStatus();
+      if (st == null
+          || st.getConditions() == null
+          || st.getConditions().stream().noneMatch(c -> c.type().equals("Ready") && c.isTrue())
+          || !once("ec2nodeclass " + nc.getMetadata().getName(), "Ready")) {
+        return;
+      }
+      say(
+          "ec2nodeclass "
+              + nc.getMetadata().getName()
+              + "  Ready: subnets "
+              + (st.getSubnets() == null
+                  ? "[]"
+                  : st.getSubnets().stream().map(x -> x.id() + "/" + x.zone()).toList())
+              + ", security groups "
+              + (st.getSecurityGroups() == null
+                  ? "[]"
+                  : st.getSecurityGroups().stream().map(x -> x.id()).toList())
+              + ", AMIs "
+              + (st.getAmis() == null ? "[]" : st.getAmis().stream().map(x -> x.id()).toList())
+              + ", instance profile "
+              + st.getInstanceProfile());
     }
 
     private void claim(NodeClaim c) {
@@ -454,6 +670,7 @@ public final class DemoCommand implements Callable<Integer> {
                   l.getOrDefault(Labels.ZONE, "?"),
                   price,
                   c.getStatus() == null ? null : c.getStatus().getNodeName(),
+                  c.getStatus() == null ? null : c.getStatus().getProviderID(),
                   NodeClaims.isTrue(c, NodeClaims.READY)));
         }
       }

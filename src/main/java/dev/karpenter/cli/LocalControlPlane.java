@@ -41,7 +41,7 @@ final class LocalControlPlane implements AutoCloseable {
       say.accept("using the cluster of KUBECONFIG=" + env);
       return new LocalControlPlane(kc, null, null);
     }
-    Path script = findScript();
+    Path script = findScript("local-cluster.sh");
     say.accept(
         "starting a local control plane (hack/local-cluster.sh up: etcd, kube-apiserver,"
             + " kube-scheduler, kube-controller-manager; the first run on a machine also builds"
@@ -89,16 +89,16 @@ final class LocalControlPlane implements AutoCloseable {
     return new LocalControlPlane(kc, script, state);
   }
 
-  /** hack/local-cluster.sh of the working directory's checkout, or of the jar's. */
-  private static Path findScript() {
+  /** hack/{@code name} of the working directory's checkout, or of the jar's. */
+  static Path findScript(String name) {
     List<Path> candidates = new java.util.ArrayList<>();
-    candidates.add(Path.of("hack/local-cluster.sh").toAbsolutePath());
+    candidates.add(Path.of("hack", name).toAbsolutePath());
     try {
       Path jar =
           Path.of(
               LocalControlPlane.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-      // target/karpenter.jar -> <checkout>/hack/local-cluster.sh
-      candidates.add(jar.toAbsolutePath().getParent().resolveSibling("hack/local-cluster.sh"));
+      // target/karpenter.jar -> <checkout>/hack/<name>
+      candidates.add(jar.toAbsolutePath().getParent().resolveSibling("hack").resolve(name));
     } catch (java.net.URISyntaxException | RuntimeException ignored) {
       // no code source: only the working directory counts
     }
@@ -108,11 +108,11 @@ final class LocalControlPlane implements AutoCloseable {
         .orElseThrow(
             () ->
                 new CliErrors.UserException(
-                    "cannot start the local control plane: hack/local-cluster.sh not found (looked"
-                        + " at "
+                    "hack/"
+                        + name
+                        + " not found (looked at "
                         + candidates
-                        + "). Run from the repository root, or point KUBECONFIG at a running"
-                        + " cluster."));
+                        + "). Run from the repository root."));
   }
 
   @Override

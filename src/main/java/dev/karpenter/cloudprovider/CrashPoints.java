@@ -18,6 +18,9 @@ public final class CrashPoints {
   /** After the cloud's create returned an instance, before the claim's status records it. */
   public static final String LAUNCH_AFTER_CREATE = "launch-after-create";
 
+  /** AWS: CreateFleet returned an instance, before the provider describes it for the claim. */
+  public static final String AFTER_CREATE_FLEET = "after-create-fleet";
+
   /** The Node joined and was labelled and untainted, before the claim's status says Registered. */
   public static final String REGISTRATION = "registration";
 

@@ -210,7 +210,21 @@ public final class KarpenterOperator implements AutoCloseable {
       OperatorConfig config,
       dev.karpenter.cloudprovider.aws.AwsSettings settings,
       Clock clock) {
-    var clients = dev.karpenter.cloudprovider.aws.AwsClients.create(settings.region());
+    return aws(
+        client,
+        config,
+        dev.karpenter.cloudprovider.aws.AwsClients.create(settings.region()),
+        settings,
+        clock);
+  }
+
+  /** The operator on AWS through the given clients (an emulator's, in the demo). */
+  public static KarpenterOperator aws(
+      KubernetesClient client,
+      OperatorConfig config,
+      dev.karpenter.cloudprovider.aws.AwsClients clients,
+      dev.karpenter.cloudprovider.aws.AwsSettings settings,
+      Clock clock) {
     var cloud =
         new dev.karpenter.cloudprovider.aws.AwsCloudProvider(client, clients, settings, clock);
     KarpenterMetrics metrics = new KarpenterMetrics();

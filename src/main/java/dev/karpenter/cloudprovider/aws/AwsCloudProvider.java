@@ -11,6 +11,7 @@ import dev.karpenter.api.v1.NodeClaimStatus;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.cloudprovider.CloudProvider;
 import dev.karpenter.cloudprovider.CloudProviderException;
+import dev.karpenter.cloudprovider.CrashPoints;
 import dev.karpenter.cloudprovider.InstanceType;
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.UnavailableOfferings;
@@ -21,6 +22,7 @@ import dev.karpenter.scheduling.Resources;
 import dev.karpenter.state.ApiConversions;
 import dev.karpenter.state.NodeClaims;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -74,6 +76,7 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
   private final LaunchTemplates launchTemplates;
   private final UnavailableOfferings unavailable;
   private final java.util.function.Function<String, EC2NodeClass> nodeClasses;
+  private volatile SharedIndexInformer<EC2NodeClass> nodeClassInformer;
 
   public AwsCloudProvider(
       KubernetesClient client, AwsClients aws, AwsSettings settings, Clock clock) {
@@ -87,10 +90,7 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
       AwsSettings settings,
       Clock clock,
       java.util.function.Function<String, EC2NodeClass> nodeClasses) {
-    this.nodeClasses =
-        nodeClasses != null
-            ? nodeClasses
-            : name -> client.resources(EC2NodeClass.class).withName(name).get();
+    this.nodeClasses = nodeClasses != null ? nodeClasses : this::cachedNodeClass;
     this.client = client;
     this.aws = aws;
     this.settings = settings;
@@ -416,6 +416,8 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
               + ": "
               + (other.isEmpty() ? ice : other));
     }
+    // A crash here is what the garbage collector and the adoption of tagged instances are for.
+    CrashPoints.reached(CrashPoints.AFTER_CREATE_FLEET);
     String id = inst.instanceIds().get(0);
     var ov =
         inst.launchTemplateAndOverrides() == null
@@ -796,6 +798,30 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
     return nodeClasses.apply(name);
   }
 
+  /**
+   * The class from an informer's cache: {@link #instanceTypes(NodePool)} runs for every NodePool in
+   * every scheduling round and metrics refresh, so it must not cost an API request. Until the
+   * informer has synced (or for a class it has not seen yet) the API server answers.
+   */
+  private EC2NodeClass cachedNodeClass(String name) {
+    SharedIndexInformer<EC2NodeClass> informer = nodeClassInformer;
+    if (informer == null) {
+      synchronized (this) {
+        if (nodeClassInformer == null) {
+          nodeClassInformer = client.resources(EC2NodeClass.class).inform();
+        }
+        informer = nodeClassInformer;
+      }
+    }
+    if (informer.hasSynced()) {
+      EC2NodeClass cached = informer.getStore().getByKey(name);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    return client.resources(EC2NodeClass.class).withName(name).get();
+  }
+
   @Override
   public String name() {
     return "aws";
@@ -803,6 +829,11 @@ public final class AwsCloudProvider implements CloudProvider, AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      if (nodeClassInformer != null) {
+        nodeClassInformer.close();
+      }
+    }
     aws.close();
   }
 

@@ -9,6 +9,8 @@ import dev.karpenter.api.aws.v1.EC2NodeClassStatus;
 import dev.karpenter.api.v1.Condition;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
+import dev.karpenter.cloudprovider.aws.emulator.AwsEmulator;
+import dev.karpenter.cloudprovider.aws.emulator.InstanceKubelet;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.operator.KarpenterOperator;
@@ -61,18 +63,18 @@ class AwsProviderMotoIT {
   static final String NS = "aws-provider-it";
   static final List<String> POOLS = List.of("gpu-general", "gpu-inference", "gpu-training");
   static KubernetesClient client;
-  static MotoAws aws;
+  static AwsEmulator aws;
   static AwsCloudProvider cloud;
   static AwsControllers controllers;
   static KarpenterOperator operator;
-  static KubeletStandIn kubelet;
+  static InstanceKubelet kubelet;
   static KarpenterMetrics metrics;
 
   @BeforeAll
   static void start(KubernetesClient c, MotoServer moto) throws Exception {
     client = c;
     moto.reset();
-    aws = new MotoAws(moto.endpoint()).seed();
+    aws = new AwsEmulator(moto.endpoint()).seed();
     installCrds();
     apply(Files.readString(Path.of("docs/examples/gpu-guide/03-gpu-ec2nodeclasses.yaml")));
     // Earlier tests on this shared cluster leave the guide's classes resolved by the simulated
@@ -95,7 +97,7 @@ class AwsProviderMotoIT {
         "default service account",
         Duration.ofSeconds(30),
         () -> client.serviceAccounts().inNamespace(NS).withName("default").get() != null);
-    cloud = new AwsCloudProvider(client, aws.clients, aws.settings(), Clock.systemUTC());
+    cloud = new AwsCloudProvider(client, aws.clients(), aws.settings(), Clock.systemUTC());
     metrics = new KarpenterMetrics();
     controllers =
         new AwsControllers(
@@ -114,7 +116,9 @@ class AwsProviderMotoIT {
         new KarpenterOperator(client, config, controllers.module(), metrics, Clock.systemUTC());
     cloud.catalog().refresh();
     operator.start();
-    kubelet = new KubeletStandIn(client, aws.plainEc2).start();
+    kubelet =
+        new InstanceKubelet(client, aws.plainEc2(), Duration.ofMillis(500), Clock.systemUTC())
+            .start();
   }
 
   @AfterAll
@@ -160,7 +164,7 @@ class AwsProviderMotoIT {
     EC2NodeClassStatus optimized = awaitReady("gpu-optimized");
     // gpu-optimized selects network-type: private too; gpu-training only the discovery tag.
     assertEquals(
-        java.util.Set.of(aws.subnets.get("us-east-1a"), aws.subnets.get("us-east-1b")),
+        java.util.Set.of(aws.subnets().get("us-east-1a"), aws.subnets().get("us-east-1b")),
         optimized.getSubnets().stream()
             .map(EC2NodeClassStatus.Subnet::id)
             .collect(Collectors.toSet()));
@@ -170,22 +174,22 @@ class AwsProviderMotoIT {
     EC2NodeClassStatus training = awaitReady("gpu-training");
     assertEquals(3, training.getSubnets().size());
     assertEquals(
-        List.of(aws.securityGroup),
+        List.of(aws.securityGroup()),
         optimized.getSecurityGroups().stream().map(EC2NodeClassStatus.SecurityGroup::id).toList());
 
     Map<String, EC2NodeClassStatus.Ami> byId =
         optimized.getAmis().stream().collect(Collectors.toMap(EC2NodeClassStatus.Ami::id, a -> a));
-    assertEquals(aws.amis.size(), byId.size(), "one AMI per architecture and variant");
-    EC2NodeClassStatus.Ami nvidia = byId.get(aws.amis.get("x86_64/nvidia"));
+    assertEquals(aws.amis().size(), byId.size(), "one AMI per architecture and variant");
+    EC2NodeClassStatus.Ami nvidia = byId.get(aws.amis().get("x86_64/nvidia"));
     assertTrue(
         hasRequirement(nvidia, "karpenter.k8s.aws/instance-gpu-count", "Exists"),
         nvidia.toString());
     assertTrue(hasRequirement(nvidia, "kubernetes.io/arch", "In"), nvidia.toString());
-    EC2NodeClassStatus.Ami neuron = byId.get(aws.amis.get("x86_64/neuron"));
+    EC2NodeClassStatus.Ami neuron = byId.get(aws.amis().get("x86_64/neuron"));
     assertTrue(
         hasRequirement(neuron, "karpenter.k8s.aws/instance-accelerator-count", "Exists"),
         neuron.toString());
-    EC2NodeClassStatus.Ami standard = byId.get(aws.amis.get("x86_64/standard"));
+    EC2NodeClassStatus.Ami standard = byId.get(aws.amis().get("x86_64/standard"));
     assertTrue(
         hasRequirement(standard, "karpenter.k8s.aws/instance-gpu-count", "DoesNotExist"),
         standard.toString());
@@ -193,9 +197,12 @@ class AwsProviderMotoIT {
     String profile = optimized.getInstanceProfile();
     assertNotNull(profile);
     var iamProfile =
-        aws.clients.iam().getInstanceProfile(r -> r.instanceProfileName(profile)).instanceProfile();
+        aws.clients()
+            .iam()
+            .getInstanceProfile(r -> r.instanceProfileName(profile))
+            .instanceProfile();
     assertEquals(
-        List.of(MotoAws.ROLE), iamProfile.roles().stream().map(r -> r.roleName()).toList());
+        List.of(AwsEmulator.ROLE), iamProfile.roles().stream().map(r -> r.roleName()).toList());
     assertTrue(
         iamProfile.tags().stream()
             .anyMatch(
@@ -262,13 +269,13 @@ class AwsProviderMotoIT {
     assertEquals("production", tags.get("Environment"));
     assertEquals("gpu", tags.get("NodeType"));
     // An NVIDIA AMI for a GPU type.
-    assertEquals(aws.amis.get("x86_64/nvidia"), inst.imageId());
+    assertEquals(aws.amis().get("x86_64/nvidia"), inst.imageId());
 
-    var fleet = aws.shim.fleetRequests().getLast();
+    var fleet = aws.shim().fleetRequests().getLast();
     String lt =
         fleet.launchTemplateConfigs().get(0).launchTemplateSpecification().launchTemplateName();
     LaunchTemplateVersion v =
-        aws.plainEc2
+        aws.plainEc2()
             .describeLaunchTemplateVersions(r -> r.launchTemplateName(lt).versions("$Latest"))
             .launchTemplateVersions()
             .get(0);
@@ -282,8 +289,8 @@ class AwsProviderMotoIT {
     assertTrue(root.ebs().encrypted());
     assertEquals(2, data.metadataOptions().httpPutResponseHopLimit());
     assertEquals("required", data.metadataOptions().httpTokensAsString());
-    assertEquals(aws.amis.get("x86_64/nvidia"), data.imageId());
-    assertEquals(List.of(aws.securityGroup), data.securityGroupIds());
+    assertEquals(aws.amis().get("x86_64/nvidia"), data.imageId());
+    assertEquals(List.of(aws.securityGroup()), data.securityGroupIds());
     assertEquals(
         awaitReady("gpu-optimized").getInstanceProfile(), data.iamInstanceProfile().name());
     String userData =
@@ -319,7 +326,7 @@ class AwsProviderMotoIT {
   @Order(4)
   void injectedIceOnTheCheapestOfferingFallsBackToTheNextOne() {
     // The cheapest spot g5.xlarge is in us-east-1a (the emulator prices zones a < b < c).
-    aws.shim.injectIce("spot", "g5.xlarge", "us-east-1a");
+    aws.shim().injectIce("spot", "g5.xlarge", "us-east-1a");
     client
         .resource(
             gpuPod(
@@ -336,21 +343,21 @@ class AwsProviderMotoIT {
         "g5.xlarge", claim.getMetadata().getLabels().get("node.kubernetes.io/instance-type"));
     assertEquals("us-east-1b", claim.getMetadata().getLabels().get("topology.kubernetes.io/zone"));
     assertTrue(cloud.unavailable().isUnavailable("g5.xlarge", "us-east-1a", "spot"));
-    aws.shim.clearIce();
+    aws.shim().clearIce();
   }
 
   @Test
   @Order(5)
   void anInstanceTaggedForTheClusterWithoutAClaimIsGarbageCollectedAndClaimedOnesAreKept() {
     String leaked =
-        aws.plainEc2
+        aws.plainEc2()
             .runInstances(
                 r ->
-                    r.imageId(aws.amis.get("x86_64/standard"))
+                    r.imageId(aws.amis().get("x86_64/standard"))
                         .instanceType("m5.large")
                         .minCount(1)
                         .maxCount(1)
-                        .subnetId(aws.subnets.get("us-east-1a"))
+                        .subnetId(aws.subnets().get("us-east-1a"))
                         .tagSpecifications(
                             t ->
                                 t.resourceType("instance")
@@ -409,7 +416,7 @@ class AwsProviderMotoIT {
     NodeClaim claim = claimOf(first);
     String instanceId = AwsCloudProvider.instanceId(claim.getStatus().getProviderID());
     String queue = "karpenter-interruption-it";
-    var sqs = aws.clients.sqs();
+    var sqs = aws.clients().sqs();
     String url = sqs.createQueue(r -> r.queueName(queue)).queueUrl();
     sqs.sendMessage(r -> r.queueUrl(url).messageBody("this is not an EventBridge event"));
     sqs.sendMessage(
@@ -536,7 +543,7 @@ class AwsProviderMotoIT {
 
   static Instance instance(String providerId) {
     String id = AwsCloudProvider.instanceId(providerId);
-    return aws.plainEc2
+    return aws.plainEc2()
         .describeInstances(r -> r.instanceIds(id))
         .reservations()
         .get(0)

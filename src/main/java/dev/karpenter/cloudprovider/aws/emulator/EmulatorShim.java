@@ -1,4 +1,4 @@
-package dev.karpenter.cloudprovider.aws;
+package dev.karpenter.cloudprovider.aws.emulator;
 
 import dev.karpenter.cloudprovider.Offering;
 import dev.karpenter.cloudprovider.aws.catalog.Catalog;
@@ -49,7 +49,7 @@ import software.amazon.awssdk.services.ec2.model.SpotPrice;
  *
  * Nothing here decides what Karpenter does; it only plays the cloud.
  */
-final class EmulatorShim implements ExecutionInterceptor {
+public final class EmulatorShim implements ExecutionInterceptor {
   private static final ExecutionAttribute<List<CreateFleetError>> FAILED =
       new ExecutionAttribute<>("karpenter.emulator.failed");
   private static final ExecutionAttribute<Boolean> ALL_FAILED =
@@ -62,26 +62,26 @@ final class EmulatorShim implements ExecutionInterceptor {
   private final List<CreateFleetRequest> fleetRequests =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  EmulatorShim(Catalog prices) {
+  public EmulatorShim(Catalog prices) {
     this.prices = prices;
   }
 
   /** The client the shim reads moto's offerings with (a plain one, without the shim). */
-  void offeringsFrom(Ec2Client ec2) {
+  public void offeringsFrom(Ec2Client ec2) {
     offeringsClient.set(ec2);
   }
 
   /** From now on launching {@code type} in {@code zone} as {@code capacityType} fails with ICE. */
-  void injectIce(String capacityType, String type, String zone) {
+  public void injectIce(String capacityType, String type, String zone) {
     ice.add(capacityType + ":" + type + ":" + zone);
   }
 
-  void clearIce() {
+  public void clearIce() {
     ice.clear();
   }
 
   /** The CreateFleet requests as Karpenter sent them, before the shim touched them. */
-  List<CreateFleetRequest> fleetRequests() {
+  public List<CreateFleetRequest> fleetRequests() {
     return List.copyOf(fleetRequests);
   }
 
@@ -173,7 +173,7 @@ final class EmulatorShim implements ExecutionInterceptor {
               ec2.describeInstanceTypeOfferings(
                       r ->
                           r.locationType(LocationType.AVAILABILITY_ZONE)
-                              .filters(NodeClassResolver.filter("instance-type", t)))
+                              .filters(f -> f.name("instance-type").values(t)))
                   .instanceTypeOfferings()
                   .forEach(x -> z.add(x.location()));
               return z;

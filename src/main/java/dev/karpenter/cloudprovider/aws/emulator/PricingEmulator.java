@@ -1,34 +1,57 @@
-package dev.karpenter.cloudprovider.aws;
+package dev.karpenter.cloudprovider.aws.emulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
+import dev.karpenter.cloudprovider.aws.catalog.Catalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The AWS Price List API that moto does not have: answers {@code AWSPriceListService.GetProducts}
  * (JSON 1.1) from the public on-demand price list in /work/shared/data/aws, one product per
  * instance type of the requested {@code regionCode}, in the shape of the real PriceList entries.
  */
-final class PricingEmulator implements AutoCloseable {
-  static final Path DATA = Path.of("/work/shared/data/aws/on-demand-prices.json");
+public final class PricingEmulator implements AutoCloseable {
+  /** The public on-demand price list the project's catalog is generated from. */
+  public static final Path DATA = Path.of("/work/shared/data/aws/on-demand-prices.json");
+
   private static final ObjectMapper JSON = new ObjectMapper();
+  private final Map<String, Map<String, Double>> prices;
   private final HttpServer server;
   private volatile int requests;
 
-  PricingEmulator(Path data) {
-    JsonNode prices;
+  /** Answers from {@code data} (the shape of {@link #DATA}: {@code prices.<region>.<type>}). */
+  public PricingEmulator(Path data) {
+    this(read(data));
+  }
+
+  /**
+   * Answers from the shared price list when this machine has it, else from the embedded catalog's
+   * on-demand prices of {@code catalog}'s region (a jar on another machine).
+   */
+  public static PricingEmulator fromDataOrCatalog(Catalog catalog) {
+    if (Files.isReadable(DATA)) {
+      return new PricingEmulator(DATA);
+    }
+    Map<String, Double> byType = new TreeMap<>();
+    for (var t : catalog.instanceTypes()) {
+      catalog.onDemandPrice(t.name()).ifPresent(p -> byType.put(t.name(), p));
+    }
+    return new PricingEmulator(Map.of(catalog.region(), byType));
+  }
+
+  private PricingEmulator(Map<String, Map<String, Double>> prices) {
+    this.prices = prices;
     try {
-      prices = JSON.readTree(Files.readString(data)).path("prices");
       server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -47,8 +70,9 @@ final class PricingEmulator implements AutoCloseable {
           ObjectNode out = JSON.createObjectNode();
           out.put("FormatVersion", "aws_v1");
           ArrayNode list = out.putArray("PriceList");
-          for (Map.Entry<String, JsonNode> e : prices.path(region).properties()) {
-            list.add(product(region, e.getKey(), e.getValue().asDouble()));
+          for (Map.Entry<String, Double> e :
+              this.prices.getOrDefault(region, Map.of()).entrySet()) {
+            list.add(product(region, e.getKey(), e.getValue()));
           }
           byte[] bytes = JSON.writeValueAsBytes(out);
           ex.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
@@ -56,7 +80,23 @@ final class PricingEmulator implements AutoCloseable {
           ex.getResponseBody().write(bytes);
           ex.close();
         });
+    server.setExecutor(null);
     server.start();
+  }
+
+  private static Map<String, Map<String, Double>> read(Path data) {
+    try {
+      Map<String, Map<String, Double>> out = new TreeMap<>();
+      for (Map.Entry<String, JsonNode> r :
+          JSON.readTree(Files.readString(data)).path("prices").properties()) {
+        Map<String, Double> byType = new TreeMap<>();
+        r.getValue().properties().forEach(e -> byType.put(e.getKey(), e.getValue().asDouble()));
+        out.put(r.getKey(), byType);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the price list " + data, e);
+    }
   }
 
   private static String product(String region, String type, double usd) {
@@ -85,20 +125,16 @@ final class PricingEmulator implements AutoCloseable {
     }
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  int requests() {
+  public int requests() {
     return requests;
   }
 
   @Override
   public void close() {
     server.stop(0);
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }
