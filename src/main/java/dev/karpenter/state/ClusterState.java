@@ -30,6 +30,10 @@ public final class ClusterState implements AutoCloseable {
   public static final String PROVIDER_ID_INDEX = "providerID";
 
   private final KubernetesClient client;
+  private final java.time.Clock clock;
+  // When this process first saw each unbound pod pending: the start of its wait for capacity.
+  private final Map<String, java.time.Instant> pendingSince =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<Pod>> provisionableListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> capacityListeners = new CopyOnWriteArrayList<>();
@@ -45,19 +49,34 @@ public final class ClusterState implements AutoCloseable {
   private SharedIndexInformer<StorageClass> storageClasses;
 
   public ClusterState(KubernetesClient client) {
+    this(client, java.time.Clock.systemUTC());
+  }
+
+  public ClusterState(KubernetesClient client, java.time.Clock clock) {
     this.client = client;
+    this.clock = clock;
   }
 
   public ClusterState start() {
     pods =
         add(
             client.pods().inAnyNamespace().runnableInformer(0),
-            new Handler<>(
-                p -> {
-                  if (isProvisionable(p)) {
-                    provisionableListeners.forEach(l -> l.accept(p));
-                  }
-                }));
+            new ResourceEventHandler<Pod>() {
+              @Override
+              public void onAdd(Pod p) {
+                changed(p);
+              }
+
+              @Override
+              public void onUpdate(Pod o, Pod p) {
+                changed(p);
+              }
+
+              @Override
+              public void onDelete(Pod p, boolean unknown) {
+                pendingSince.remove(p.getMetadata().getUid());
+              }
+            });
     nodes = client.nodes().runnableInformer(0);
     nodes.addIndexers(
         Map.of(
@@ -103,6 +122,37 @@ public final class ClusterState implements AutoCloseable {
     }
     informers.add(informer);
     return informer;
+  }
+
+  private void changed(Pod p) {
+    String uid = p.getMetadata().getUid();
+    if (isWaiting(p)) {
+      pendingSince.putIfAbsent(uid, clock.instant());
+    } else {
+      pendingSince.remove(uid);
+    }
+    if (isProvisionable(p)) {
+      provisionableListeners.forEach(l -> l.accept(p));
+    }
+  }
+
+  private static boolean isWaiting(Pod p) {
+    if (p.getSpec() == null || p.getSpec().getNodeName() != null) {
+      return false;
+    }
+    if (p.getMetadata().getDeletionTimestamp() != null) {
+      return false;
+    }
+    String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
+    return !"Succeeded".equals(phase) && !"Failed".equals(phase);
+  }
+
+  /**
+   * When this process first saw the unbound pod {@code uid} pending (before kube-scheduler marked
+   * it Unschedulable, which under load can be seconds later); empty once it is bound or gone.
+   */
+  public Optional<java.time.Instant> pendingSince(String uid) {
+    return Optional.ofNullable(pendingSince.get(uid));
   }
 
   /** Waits until every cache has listed once. */
