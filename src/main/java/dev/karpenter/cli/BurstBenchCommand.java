@@ -229,13 +229,15 @@ public final class BurstBenchCommand implements Callable<Integer> {
     int i = 0;
     for (BurstBenchmark.Batch b : r.batches()) {
       out.printf(
-          "%-6d %9d %9d %9d %9d %9d %7d%n",
+          "%-6d %9d %9d %9d %9d %9d %6d %8d %7d%n",
           ++i,
           b.openedMs(),
           b.lastTriggerMs(),
           b.closedMs(),
           b.finishedMs(),
           b.triggers(),
+          b.pods(),
+          b.solveMs(),
           b.claims());
     }
     out.println(

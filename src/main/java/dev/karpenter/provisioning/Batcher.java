@@ -41,6 +41,20 @@ public final class Batcher {
   }
 
   /**
+   * Triggers for {@code key} (a pod an earlier round already planned for, seen again) without
+   * extending an open batch: it opens one when none is open, but cannot hold one open for the new
+   * pods in it. A key already seen changes nothing.
+   */
+  public synchronized void retrigger(String key) {
+    if (!seen.add(key)) {
+      return;
+    }
+    if (first == null) {
+      trigger();
+    }
+  }
+
+  /**
    * Triggers for {@code key}, counting its idle window from {@code since} (when the pod started
    * waiting), not from now: a pod kube-scheduler took seconds to mark Unschedulable does not make
    * the pods that arrived with it wait that long again. A key already seen changes nothing.

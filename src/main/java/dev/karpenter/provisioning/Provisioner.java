@@ -102,13 +102,16 @@ public final class Provisioner implements AutoCloseable {
     state.onProvisionablePod(
         p -> {
           String uid = p.getMetadata().getUid();
-          // A pod an earlier round already planned for re-triggers as before (a full idle window):
-          // only a pod's first trigger counts from when it started waiting.
-          Instant since = considered.contains(uid) ? null : state.pendingSince(uid).orElse(null);
-          if (since == null) {
-            batcher.trigger(uid);
+          if (considered.contains(uid)) {
+            // Planned for by the last round and updated since (kube-scheduler rewrites the
+            // condition's message as nodes come): worth a round, but no reason to delay new pods.
+            batcher.retrigger(uid);
           } else {
-            batcher.trigger(uid, since);
+            // A new pod's window counts from when it started waiting, not from kube-scheduler's
+            // Unschedulable mark, which under load comes seconds later.
+            state
+                .pendingSince(uid)
+                .ifPresentOrElse(since -> batcher.trigger(uid, since), () -> batcher.trigger(uid));
           }
         });
     state.onNodeClaimEvent(

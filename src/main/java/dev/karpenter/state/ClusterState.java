@@ -60,7 +60,7 @@ public final class ClusterState implements AutoCloseable {
   public ClusterState start() {
     pods =
         add(
-            client.pods().inAnyNamespace().runnableInformer(0),
+            client.pods().inAnyNamespace().runnableInformer(0).itemStore(new TrimmedItemStore<>()),
             new ResourceEventHandler<Pod>() {
               @Override
               public void onAdd(Pod p) {
@@ -77,7 +77,7 @@ public final class ClusterState implements AutoCloseable {
                 pendingSince.remove(p.getMetadata().getUid());
               }
             });
-    nodes = client.nodes().runnableInformer(0);
+    nodes = client.nodes().runnableInformer(0).itemStore(new TrimmedItemStore<>());
     nodes.addIndexers(
         Map.of(
             PROVIDER_ID_INDEX,

@@ -89,4 +89,17 @@ class BatcherTest {
     assertEquals(opened.plusMillis(400), w.lastTrigger());
     assertEquals(2, w.triggers());
   }
+
+  @Test
+  void aRetriggeredPodOpensABatchButDoesNotHoldOneOpen() {
+    ManualClock clock = new ManualClock();
+    Batcher b = new Batcher(clock, Duration.ofSeconds(1), Duration.ofSeconds(10));
+    b.retrigger("old-pod");
+    assertEquals(Duration.ofSeconds(1), b.remaining().orElseThrow());
+    clock.advance(Duration.ofMillis(600));
+    b.retrigger("other-old-pod");
+    assertEquals(Duration.ofMillis(400), b.remaining().orElseThrow());
+    b.trigger("new-pod");
+    assertEquals(Duration.ofSeconds(1), b.remaining().orElseThrow());
+  }
 }
