@@ -37,7 +37,7 @@ eval "$("$here/local-cluster.sh" up | tail -1)"
 k() { "$kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
 k apply -f "$root/crds/" >/dev/null
 k wait --for condition=established --timeout=60s crd --all >/dev/null
-k apply -f "$root/examples/companion/ec2nodeclasses.yaml" >/dev/null
+k apply -f "$root/docs/examples/companion/ec2nodeclasses.yaml" >/dev/null
 k apply -f - >/dev/null <<EOF
 apiVersion: karpenter.sh/v1
 kind: NodePool

@@ -25,7 +25,11 @@ public final class Batcher {
    * A batch window that closed: when it opened, when its last window-extending trigger came, when
    * it closed, and how many such triggers it had (for timelines and benchmarks).
    */
-  public record Window(Instant opened, Instant lastTrigger, Instant closed, int triggers) {}
+  public record Window(Instant opened, Instant lastTrigger, Instant closed, int triggers) {
+    public Window {
+      lastTrigger = lastTrigger == null ? opened : lastTrigger;
+    }
+  }
 
   public Batcher(Clock clock, Duration idle, Duration max) {
     this.clock = clock;
@@ -41,16 +45,20 @@ public final class Batcher {
   }
 
   /**
-   * Triggers for {@code key} (a pod an earlier round already planned for, seen again) without
-   * extending an open batch: it opens one when none is open, but cannot hold one open for the new
-   * pods in it. A key already seen changes nothing.
+   * Triggers for {@code key}, a pod an earlier round already planned for and seen again: it opens a
+   * batch when none is open, but one that only such pods opened closes at the maximum window, and
+   * they never extend a batch. So their updates (kube-scheduler rewrites the Unschedulable message
+   * as nodes come) neither delay new pods nor make rounds run back to back. A key already seen
+   * changes nothing.
    */
   public synchronized void retrigger(String key) {
     if (!seen.add(key)) {
       return;
     }
     if (first == null) {
-      trigger();
+      first = clock.instant();
+      triggers++;
+      notifyAll();
     }
   }
 
@@ -96,8 +104,8 @@ public final class Batcher {
       return Optional.empty();
     }
     Instant now = clock.instant();
-    Instant idleEnd = last.plus(idle);
     Instant maxEnd = first.plus(max);
+    Instant idleEnd = last == null ? maxEnd : last.plus(idle);
     Instant end = idleEnd.isBefore(maxEnd) ? idleEnd : maxEnd;
     Duration left = Duration.between(now, end);
     return Optional.of(left.isNegative() ? Duration.ZERO : left);

@@ -10,10 +10,10 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
  * kubectl's {@code last-applied-configuration} annotation (a second copy of the object). Cached
  * objects are never written back whole (writes re-read or patch), so nothing is lost on the server.
  */
-final class TrimmedItemStore<T extends HasMetadata> extends BasicItemStore<T> {
+public final class TrimmedItemStore<T extends HasMetadata> extends BasicItemStore<T> {
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
-  TrimmedItemStore() {
+  public TrimmedItemStore() {
     super(Cache::metaNamespaceKeyFunc);
   }
 

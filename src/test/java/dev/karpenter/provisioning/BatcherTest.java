@@ -91,15 +91,18 @@ class BatcherTest {
   }
 
   @Test
-  void aRetriggeredPodOpensABatchButDoesNotHoldOneOpen() {
+  void retriggeredPodsAloneWaitTheMaximumWindowAndNeverHoldANewPod() {
     ManualClock clock = new ManualClock();
     Batcher b = new Batcher(clock, Duration.ofSeconds(1), Duration.ofSeconds(10));
     b.retrigger("old-pod");
-    assertEquals(Duration.ofSeconds(1), b.remaining().orElseThrow());
+    assertEquals(Duration.ofSeconds(10), b.remaining().orElseThrow());
     clock.advance(Duration.ofMillis(600));
     b.retrigger("other-old-pod");
-    assertEquals(Duration.ofMillis(400), b.remaining().orElseThrow());
+    assertEquals(Duration.ofMillis(9400), b.remaining().orElseThrow());
     b.trigger("new-pod");
     assertEquals(Duration.ofSeconds(1), b.remaining().orElseThrow());
+    clock.advance(Duration.ofMillis(500));
+    b.retrigger("third-old-pod");
+    assertEquals(Duration.ofMillis(500), b.remaining().orElseThrow());
   }
 }

@@ -155,25 +155,30 @@ public final class SimulatedKubelet implements AutoCloseable {
                     nodes.remove(n.getMetadata().getName());
                   }
                 });
+    // Bound pods only, trimmed like the operator's own cache: this simulates the nodes' kubelets.
     podInformer =
         client
             .pods()
             .inAnyNamespace()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Pod p) {
-                    kubelet(p);
-                  }
+            .withoutField("spec.nodeName", "")
+            .runnableInformer(0)
+            .itemStore(new dev.karpenter.state.TrimmedItemStore<>());
+    podInformer.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod p) {
+            kubelet(p);
+          }
 
-                  @Override
-                  public void onUpdate(Pod o, Pod p) {
-                    kubelet(p);
-                  }
+          @Override
+          public void onUpdate(Pod o, Pod p) {
+            kubelet(p);
+          }
 
-                  @Override
-                  public void onDelete(Pod p, boolean unknown) {}
-                });
+          @Override
+          public void onDelete(Pod p, boolean unknown) {}
+        });
+    podInformer.start();
     long every = settings.leaseRenewal().toMillis();
     executor.scheduleWithFixedDelay(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
     return this;
