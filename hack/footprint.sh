@@ -4,14 +4,16 @@
 # cluster fills in minutes), for each JVM flag set given: RSS and heap idle (after 60 s), then during a burst of
 # BURST pending pods that the controller provisions NodeClaims for. Prints one row per flag set.
 #   hack/footprint.sh ["<jvm flags>" ...]        (default: one run with the chart's flags)
-# Env: FOOTPRINT_NODES (1000), FOOTPRINT_PODS (10000), FOOTPRINT_BURST (500), FOOTPRINT_OUT (logs, default temp dir).
+# Env: FOOTPRINT_NODES (1000), FOOTPRINT_PODS (10000), FOOTPRINT_BURST (500), FOOTPRINT_OUT (logs, default temp dir),
+#      FOOTPRINT_JAR (default target/karpenter.jar), FOOTPRINT_KUBECONFIG (a cluster this script filled before: skip
+#      starting and filling one).
 # Columns: RSS MiB (VmRSS), live heap MiB (jcmd GC.class_histogram, i.e. after a full GC), heap used MiB (jcmd
 # GC.heap_info, sampled every 2 s: the peak), VmHWM (the process's peak RSS).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 root=$(cd "$here/.." && pwd)
-jar=$root/target/karpenter.jar
+jar=${FOOTPRINT_JAR:-$root/target/karpenter.jar}
 [ -f "$jar" ] || die "$jar not found; build it with ./mvnw -B -q -DskipTests package"
 java_bin=$(find_java)
 jcmd_bin=$(dirname "$java_bin")/jcmd
@@ -22,8 +24,14 @@ burst=${FOOTPRINT_BURST:-500}
 out=${FOOTPRINT_OUT:-$(mktemp -d /tmp/karpenter-footprint-XXXXXX)}
 mkdir -p "$out"
 [ $# -gt 0 ] || set -- "-XX:+UseSerialGC -Xmx192m"
-export KARPENTER_CLUSTER_DIR=$(mktemp -d /tmp/karpenter-footprint-cluster-XXXXXX)
 controller_pid=
+k() { "$kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
+if [ -n "${FOOTPRINT_KUBECONFIG:-}" ]; then
+  export KUBECONFIG=$FOOTPRINT_KUBECONFIG
+  trap '[ -n "$controller_pid" ] && kill "$controller_pid" 2>/dev/null || true' EXIT
+  log "reusing the filled cluster of $KUBECONFIG"
+else
+export KARPENTER_CLUSTER_DIR=$(mktemp -d /tmp/karpenter-footprint-cluster-XXXXXX)
 cleanup() {
   [ -n "$controller_pid" ] && kill "$controller_pid" 2>/dev/null && wait "$controller_pid" 2>/dev/null || true
   "$here/local-cluster.sh" down >/dev/null 2>&1 || true
@@ -32,7 +40,6 @@ cleanup() {
 trap cleanup EXIT
 log "starting a local control plane ($KARPENTER_CLUSTER_DIR)"
 eval "$("$here/local-cluster.sh" up | tail -1)"
-k() { "$kubectl" --kubeconfig "$KUBECONFIG" "$@"; }
 k apply -f "$root/crds/" >/dev/null
 k wait --for condition=established --timeout=60s crd --all >/dev/null
 k apply -f "$root/docs/examples/companion/ec2nodeclasses.yaml" >/dev/null
@@ -97,6 +104,7 @@ t0=$(date +%s)
 for f in "$out"/nodes-*.json; do k create -f "$f" >/dev/null & done; wait
 for f in "$out"/pods-*.json; do k create -f "$f" >/dev/null & done; wait
 log "filled in $(( $(date +%s) - t0 )) s: $(k get nodes --no-headers | wc -l) nodes, $(k -n fill get pods --no-headers | wc -l) pods"
+fi
 rss() { awk '/^VmRSS:/{print int($2/1024)}' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM:/{print int($2/1024)}' "/proc/$1/status"; }
 live() { "$jcmd_bin" "$1" GC.class_histogram | awk '$1=="Total"{print int($3/1048576)}'; }

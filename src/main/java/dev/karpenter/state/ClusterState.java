@@ -120,6 +120,17 @@ public final class ClusterState implements AutoCloseable {
     if (handler != null) {
       informer.addEventHandler(handler);
     }
+    // fabric8 stops an informer whose first list fails (a slow list of 10,000 pods through a
+    // loaded API server was reset mid-stream): retry instead, or the cache never fills.
+    informer.exceptionHandler(
+        (started, t) -> {
+          org.slf4j.LoggerFactory.getLogger(ClusterState.class)
+              .warn(
+                  "{} informer failed ({}), retrying",
+                  informer.getApiTypeClass().getSimpleName(),
+                  t.toString());
+          return true;
+        });
     informers.add(informer);
     return informer;
   }

@@ -178,6 +178,11 @@ public final class SimulatedKubelet implements AutoCloseable {
           @Override
           public void onDelete(Pod p, boolean unknown) {}
         });
+    podInformer.exceptionHandler(
+        (started, t) -> {
+          LOG.warn("pod informer failed ({}), retrying", t.toString());
+          return true;
+        });
     podInformer.start();
     long every = settings.leaseRenewal().toMillis();
     executor.scheduleWithFixedDelay(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
