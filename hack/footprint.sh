@@ -108,7 +108,7 @@ fi
 rss() { awk '/^VmRSS:/{print int($2/1024)}' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM:/{print int($2/1024)}' "/proc/$1/status"; }
 live() { "$jcmd_bin" "$1" GC.class_histogram | awk '$1=="Total"{print int($3/1048576)}'; }
-used() { "$jcmd_bin" "$1" GC.heap_info | awk '/(generation|heap) +total/{for(i=1;i<=NF;i++) if($i=="used"){v=$(i+1); sub(/K,?$/,"",v); s+=v}} END{print int(s/1024)}'; }
+used() { "$jcmd_bin" "$1" GC.heap_info | awk '/ total .*, used /{for(i=1;i<=NF;i++) if($i=="used"){v=$(i+1); sub(/K,?$/,"",v); s+=v}} END{print int(s/1024)}'; }
 printf '%s\n' "| JVM flags | idle RSS MiB | idle live heap MiB | burst: peak RSS (VmHWM) MiB | burst: peak heap used MiB | after burst: live heap MiB | NodeClaims | burst s |" \
   "|---|---:|---:|---:|---:|---:|---:|---:|" >"$out/table.md"
 run=0
