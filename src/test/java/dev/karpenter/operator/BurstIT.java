@@ -22,12 +22,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * pod is placed and Running, the NodePool's launched CPU never exceeds its limit at any instant
  * (every NodeClaim watch event), and every NodeClaim the provisioner created was needed. Latency is
  * printed, not asserted: it is a benchmark (docs/benchmarks.md). {@code -Dkarpenter.burst.pods}
- * sets the size (500 by default).
+ * sets the size (300 by default).
  */
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
 class BurstIT {
-  static final int PODS = Integer.getInteger("karpenter.burst.pods", 500);
+  static final int PODS = Integer.getInteger("karpenter.burst.pods", 300);
 
   static KubernetesClient client;
   static SimulatedCloudProvider cloud;
