@@ -13,6 +13,7 @@
 # Env: KARPENTER_CLUSTER_DIR (state: pids, certs, kubeconfig, logs; default $KARPENTER_CACHE/cluster),
 #      KARPENTER_NO_PROVISION=1 (fail instead of building/installing missing binaries),
 #      KARPENTER_K8S_BIN_DIR, KARPENTER_ETCD, KARPENTER_KUBECTL (existing binaries, docs/development.md).
+#      KARPENTER_KUBE_SCHEDULER_FLAGS (extra kube-scheduler flags, e.g. "--kube-api-qps 500 --kube-api-burst 1000").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -212,7 +213,7 @@ up() {
   start kube-scheduler "$BIN/kube-scheduler" \
     --kubeconfig "$kc" --authentication-kubeconfig "$kc" --authorization-kubeconfig "$kc" \
     --bind-address 127.0.0.1 --secure-port "$(port_of kube-scheduler)" --cert-dir "$state/pki/scheduler-generated" \
-    --leader-elect=false
+    --leader-elect=false ${KARPENTER_KUBE_SCHEDULER_FLAGS:-}
   wait_for kube-controller-manager "/healthz" healthz kube-controller-manager
   wait_for kube-scheduler "/healthz" healthz kube-scheduler
   # Pods are only admitted once the service-account controller has created the namespace's default account.

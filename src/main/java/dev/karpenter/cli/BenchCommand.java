@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
       SchedulingBenchCommand.class,
       CatalogBenchCommand.class,
       LatencyBenchCommand.class,
+      BurstBenchCommand.class,
       DisruptionBenchCommand.class
     })
 public final class BenchCommand implements Runnable {
@@ -20,6 +21,7 @@ public final class BenchCommand implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "missing benchmark, one of: scheduling, catalog, latency, disruption");
+        spec.commandLine(),
+        "missing benchmark, one of: scheduling, catalog, latency, burst, disruption");
   }
 }

@@ -33,6 +33,11 @@ final class LocalControlPlane implements AutoCloseable {
     return kubeconfig;
   }
 
+  /** True when this process started the control plane (and stops it on close). */
+  boolean started() {
+    return script != null;
+  }
+
   static LocalControlPlane startOrUse(Consumer<String> say) {
     String env = System.getenv("KUBECONFIG");
     if (env != null && !env.isBlank()) {

@@ -94,7 +94,7 @@ public final class KarpenterOperator implements AutoCloseable {
     this.metrics = metrics;
     this.cloud = new MeteredCloudProvider(provider.cloudProvider(), metrics);
     this.loops = provider.loops();
-    this.state = new ClusterState(client);
+    this.state = new ClusterState(client, clock);
     EventRecorder events = new EventRecorder(client, clock, Duration.ofMinutes(5));
     this.events = events;
     this.disruptionClock = clock;

@@ -48,12 +48,24 @@ public final class Provisioner implements AutoCloseable {
   private final Clock clock;
   // NodeClaims this provisioner created that the informer has not delivered yet.
   private final Map<String, Created> recentlyCreated = new ConcurrentHashMap<>();
+  // UIDs of the pods the last round planned for.
+  private volatile Set<String> considered = Set.of();
+  private volatile Duration lastSolve = Duration.ZERO;
 
   private record Created(NodeClaim claim, Instant at) {}
+
+  /**
+   * One provisioning round the batch loop ran: its batch window, when the round finished, and the
+   * NodeClaims it created (for timelines and benchmarks).
+   */
+  public record Round(
+      Batcher.Window window, Instant finished, int pods, Duration solve, int nodeClaims) {}
 
   private final List<BiConsumer<NodeClaim, List<String>>> createdListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<BiConsumer<String, String>> nominationListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Consumer<Round>> roundListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Thread loop;
   private volatile boolean running;
@@ -75,7 +87,21 @@ public final class Provisioner implements AutoCloseable {
     this.batcher = batcher;
     this.scheduler = scheduler;
     this.clock = clock;
-    state.onProvisionablePod(p -> batcher.trigger(p.getMetadata().getUid()));
+    state.onProvisionablePod(
+        p -> {
+          String uid = p.getMetadata().getUid();
+          if (considered.contains(uid)) {
+            // Planned for by the last round and updated since (kube-scheduler rewrites the
+            // condition's message as nodes come): worth a round, but no reason to delay new pods.
+            batcher.retrigger(uid);
+          } else {
+            // A new pod's window counts from when it started waiting, not from kube-scheduler's
+            // Unschedulable mark, which under load comes seconds later.
+            state
+                .pendingSince(uid)
+                .ifPresentOrElse(since -> batcher.trigger(uid, since), () -> batcher.trigger(uid));
+          }
+        });
     state.onNodeClaimEvent(
         c -> {
           recentlyCreated.remove(c.getMetadata().getName());
@@ -107,6 +133,11 @@ public final class Provisioner implements AutoCloseable {
    */
   public void onCreated(BiConsumer<NodeClaim, List<String>> listener) {
     createdListeners.add(listener);
+  }
+
+  /** Called after every round the batch loop runs. */
+  public void onRound(Consumer<Round> listener) {
+    roundListeners.add(listener);
   }
 
   public void trigger() {
@@ -144,7 +175,17 @@ public final class Provisioner implements AutoCloseable {
     while (running) {
       try {
         if (batcher.await(Duration.ofSeconds(1))) {
-          provision();
+          List<NodeClaim> created = provision();
+          if (!roundListeners.isEmpty()) {
+            Round r =
+                new Round(
+                    batcher.lastClosed(),
+                    clock.instant(),
+                    considered.size(),
+                    lastSolve,
+                    created.size());
+            roundListeners.forEach(l -> l.accept(r));
+          }
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -184,12 +225,16 @@ public final class Provisioner implements AutoCloseable {
     }
     ClusterSnapshot snapshot = snapshot();
     List<Pod> pending = snapshot.pendingPods();
+    Set<String> uids = new java.util.HashSet<>();
+    pending.forEach(p -> uids.add(p.getMetadata().getUid()));
+    considered = uids;
     Map<String, NodePool> pools = new HashMap<>();
     snapshot.nodePools().forEach(p -> pools.put(p.name(), p.nodePool()));
     SchedulingInput input = snapshot.schedulingInput();
     long start = System.nanoTime();
     SchedulingResult result = scheduler.solve(input);
-    metrics.schedulingDuration(Duration.ofNanos(System.nanoTime() - start));
+    lastSolve = Duration.ofNanos(System.nanoTime() - start);
+    metrics.schedulingDuration(lastSolve);
     metrics.unschedulablePods(result.unschedulable().size());
 
     Map<String, Pod> byKey = new HashMap<>();

@@ -32,6 +32,10 @@ public final class ClusterState implements AutoCloseable {
   public static final String PROVIDER_ID_INDEX = "providerID";
 
   private final KubernetesClient client;
+  private final java.time.Clock clock;
+  // When this process first saw each unbound pod pending: the start of its wait for capacity.
+  private final Map<String, java.time.Instant> pendingSince =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<Pod>> provisionableListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> capacityListeners = new CopyOnWriteArrayList<>();
@@ -49,12 +53,20 @@ public final class ClusterState implements AutoCloseable {
   private SharedIndexInformer<PodDisruptionBudget> podDisruptionBudgets;
 
   public ClusterState(KubernetesClient client) {
+    this(client, java.time.Clock.systemUTC());
+  }
+
+  public ClusterState(KubernetesClient client, java.time.Clock clock) {
     this.client = client;
+    this.clock = clock;
   }
 
   public ClusterState start() {
-    pods = add(client.pods().inAnyNamespace().runnableInformer(0), new PodHandler());
-    nodes = client.nodes().runnableInformer(0);
+    pods =
+        add(
+            client.pods().inAnyNamespace().runnableInformer(0).itemStore(new TrimmedItemStore<>()),
+            new PodHandler());
+    nodes = client.nodes().runnableInformer(0).itemStore(new TrimmedItemStore<>());
     nodes.addIndexers(
         Map.of(
             PROVIDER_ID_INDEX,
@@ -99,8 +111,50 @@ public final class ClusterState implements AutoCloseable {
     if (handler != null) {
       informer.addEventHandler(handler);
     }
+    // fabric8 stops an informer whose first list fails (a slow list of 10,000 pods through a
+    // loaded API server was reset mid-stream): retry instead, or the cache never fills.
+    informer.exceptionHandler(
+        (started, t) -> {
+          org.slf4j.LoggerFactory.getLogger(ClusterState.class)
+              .warn(
+                  "{} informer failed ({}), retrying",
+                  informer.getApiTypeClass().getSimpleName(),
+                  t.toString());
+          return true;
+        });
     informers.add(informer);
     return informer;
+  }
+
+  private void changed(Pod p) {
+    String uid = p.getMetadata().getUid();
+    if (isWaiting(p)) {
+      pendingSince.putIfAbsent(uid, clock.instant());
+    } else {
+      pendingSince.remove(uid);
+    }
+    if (isProvisionable(p)) {
+      provisionableListeners.forEach(l -> l.accept(p));
+    }
+  }
+
+  private static boolean isWaiting(Pod p) {
+    if (p.getSpec() == null || p.getSpec().getNodeName() != null) {
+      return false;
+    }
+    if (p.getMetadata().getDeletionTimestamp() != null) {
+      return false;
+    }
+    String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
+    return !"Succeeded".equals(phase) && !"Failed".equals(phase);
+  }
+
+  /**
+   * When this process first saw the unbound pod {@code uid} pending (before kube-scheduler marked
+   * it Unschedulable, which under load can be seconds later); empty once it is bound or gone.
+   */
+  public Optional<java.time.Instant> pendingSince(String uid) {
+    return Optional.ofNullable(pendingSince.get(uid));
   }
 
   /** Waits until every cache has listed once. */
@@ -251,27 +305,21 @@ public final class ClusterState implements AutoCloseable {
   }
 
   private final class PodHandler implements ResourceEventHandler<Pod> {
-    private void provisionable(Pod p) {
-      if (isProvisionable(p)) {
-        provisionableListeners.forEach(l -> l.accept(p));
-      }
-    }
-
     @Override
     public void onAdd(Pod p) {
-      provisionable(p);
+      changed(p);
       podListeners.forEach(l -> l.accept(null, p));
     }
 
     @Override
     public void onUpdate(Pod old, Pod p) {
-      provisionable(p);
+      changed(p);
       podListeners.forEach(l -> l.accept(old, p));
     }
 
     @Override
     public void onDelete(Pod p, boolean deletedFinalStateUnknown) {
-      provisionable(p);
+      pendingSince.remove(p.getMetadata().getUid());
       podListeners.forEach(l -> l.accept(p, null));
     }
   }

@@ -108,6 +108,12 @@ public final class SimulatedKubelet implements AutoCloseable {
   private final Settings settings;
   private final Clock clock;
   private final ScheduledExecutorService executor;
+  // Pods start in parallel, as on real kubelets (one per node), at most this many status writes at
+  // once; a pod already starting is not queued again by the updates that follow its binding.
+  private final java.util.concurrent.ExecutorService starters =
+      Executors.newVirtualThreadPerTaskExecutor();
+  private final java.util.concurrent.Semaphore startSlots = new java.util.concurrent.Semaphore(16);
+  private final Set<String> starting = ConcurrentHashMap.newKeySet();
   private final Map<String, Instance> running = new ConcurrentHashMap<>();
   private final Set<String> nodes = ConcurrentHashMap.newKeySet();
   private SharedIndexInformer<Pod> podInformer;
@@ -149,25 +155,35 @@ public final class SimulatedKubelet implements AutoCloseable {
                     nodes.remove(n.getMetadata().getName());
                   }
                 });
+    // Bound pods only, trimmed like the operator's own cache: this simulates the nodes' kubelets.
     podInformer =
         client
             .pods()
             .inAnyNamespace()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Pod p) {
-                    kubelet(p);
-                  }
+            .withoutField("spec.nodeName", "")
+            .runnableInformer(0)
+            .itemStore(new dev.karpenter.state.TrimmedItemStore<>());
+    podInformer.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod p) {
+            kubelet(p);
+          }
 
-                  @Override
-                  public void onUpdate(Pod o, Pod p) {
-                    kubelet(p);
-                  }
+          @Override
+          public void onUpdate(Pod o, Pod p) {
+            kubelet(p);
+          }
 
-                  @Override
-                  public void onDelete(Pod p, boolean unknown) {}
-                });
+          @Override
+          public void onDelete(Pod p, boolean unknown) {}
+        });
+    podInformer.exceptionHandler(
+        (started, t) -> {
+          LOG.warn("pod informer failed ({}), retrying", t.toString());
+          return true;
+        });
+    podInformer.start();
     long every = settings.leaseRenewal().toMillis();
     executor.scheduleWithFixedDelay(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
     return this;
@@ -381,8 +397,24 @@ public final class SimulatedKubelet implements AutoCloseable {
       return;
     }
     String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
-    if ("Pending".equals(phase) || phase == null) {
-      executor.execute(() -> run(p));
+    if (("Pending".equals(phase) || phase == null)
+        && !starters.isShutdown()
+        && starting.add(p.getMetadata().getUid())) {
+      starters.execute(
+          () -> {
+            try {
+              startSlots.acquire();
+              try {
+                run(p);
+              } finally {
+                startSlots.release();
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            } finally {
+              starting.remove(p.getMetadata().getUid());
+            }
+          });
     }
   }
 
@@ -514,6 +546,7 @@ public final class SimulatedKubelet implements AutoCloseable {
   @Override
   public void close() {
     executor.shutdownNow();
+    starters.shutdownNow();
     if (podInformer != null) {
       podInformer.close();
     }
