@@ -8,8 +8,8 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.api.v1.NodePoolHash;
 import dev.karpenter.api.v1.NodePoolStatus;
 import dev.karpenter.cloudprovider.InstanceType;
-import dev.karpenter.disruption.decision.BudgetStatus;
 import dev.karpenter.cloudprovider.Offering;
+import dev.karpenter.disruption.decision.BudgetStatus;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.scheduling.Requirement;
@@ -44,8 +44,8 @@ import java.util.stream.Collectors;
  * NodeClaims, the conditions ValidationSucceeded (False for limits that are not quantities),
  * NodeClassReady, NodeRegistrationHealthy, Ready and our InstanceTypesAvailable (False when no
  * instance type satisfies the requirements), Warning events for each of those problems, and the
- * {@code karpenter.sh/nodepool-hash} annotation; the disruption budgets in force
- * ({@value #BUDGETS_CONDITION} condition, an event when they change, {@code
+ * {@code karpenter.sh/nodepool-hash} annotation; the disruption budgets in force ({@value
+ * #BUDGETS_CONDITION} condition, an event when they change, {@code
  * karpenter_nodepools_allowed_disruptions}), requeued at the next budget window boundary.
  */
 public final class NodePoolReconciler implements Reconciler<NodePool> {

@@ -326,11 +326,12 @@ class DisruptionIT {
                   .anyMatch(p -> E2E.running(p) && old.equals(nodeOf(p))));
       deletePod(ns, "big");
       E2E.await(
-          "the m5.xlarge replaced and app Running elsewhere",
+          "the m5.xlarge and its NodeClaim replaced and app Running elsewhere",
           Duration.ofSeconds(180),
           () -> {
             List<Pod> app = E2E.pods(client, ns, "app");
             return client.nodes().withName(old).get() == null
+                && E2E.claims(client, np).size() == 1
                 && app.size() == 1
                 && E2E.running(app.getFirst())
                 && !old.equals(nodeOf(app.getFirst()));

@@ -346,6 +346,9 @@ public final class SimulatedKubelet implements AutoCloseable {
               });
       LOG.info("device plugin advertised accelerators on {}", inst.nodeName());
     } catch (KubernetesClientException e) {
+      if (retryOnConflict(e, () -> advertiseDevices(inst))) {
+        return;
+      }
       LOG.warn("advertising devices on {} failed: {}", inst.nodeName(), e.getMessage());
     }
   }
@@ -372,8 +375,23 @@ public final class SimulatedKubelet implements AutoCloseable {
               });
       LOG.info("startup taints {} removed from {}", inst.startupTaints(), inst.nodeName());
     } catch (KubernetesClientException e) {
+      if (retryOnConflict(e, () -> removeStartupTaints(inst))) {
+        return;
+      }
       LOG.warn("removing startup taints from {} failed: {}", inst.nodeName(), e.getMessage());
     }
+  }
+
+  /**
+   * A read-modify-write of the Node lost a race with a controller writing it (409): do it again on
+   * the fresh object shortly, as the kubelet and device plugins do.
+   */
+  private boolean retryOnConflict(KubernetesClientException e, Runnable again) {
+    if (e.getCode() != 409) {
+      return false;
+    }
+    executor.schedule(again, 100, TimeUnit.MILLISECONDS);
+    return true;
   }
 
   /** Whether a device plugin, not the kubelet, advertises some of these resources. */
