@@ -97,6 +97,18 @@ public final class ApiConversions {
     return new Resources(m);
   }
 
+  /**
+   * The limits as the scheduler counts them. {@link Resources} drops zeros, which would turn {@code
+   * limits: {cpu: 0}} (how a pool is paused) into no limit at all; a zero limit becomes one
+   * milli-unit instead, which admits exactly what zero does: any type with none of that resource,
+   * none with some (capacities are whole units or bytes, at least a thousand milli-units).
+   */
+  public static Resources schedulingLimits(NodePool pool) {
+    Map<String, Long> m = new LinkedHashMap<>();
+    pool.getSpec().limitsOrEmpty().forEach((k, q) -> m.put(k, Math.max(1, limitMilli(q))));
+    return new Resources(m);
+  }
+
   private static long limitMilli(Quantity q) {
     try {
       return Pods.milli(q);

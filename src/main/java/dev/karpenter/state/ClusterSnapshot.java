@@ -211,7 +211,7 @@ public record ClusterSnapshot(
               pool.getSpec().template().metadataOrEmpty().labelsOrEmpty(),
               ApiConversions.taints(t.taintsOrEmpty()),
               ApiConversions.taints(t.startupTaintsOrEmpty()),
-              ApiConversions.limits(pool),
+              ApiConversions.schedulingLimits(pool),
               usage.getOrDefault(p.name(), PoolUsage.NONE).resources(),
               p.instanceTypes()));
     }

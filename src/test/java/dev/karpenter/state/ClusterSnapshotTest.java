@@ -156,4 +156,61 @@ class ClusterSnapshotTest {
             <= CATALOG.get("m5.large").orElseThrow().allocatable().get("cpu"),
         "in flight, the claim offers the least of its options");
   }
+
+  @Test
+  void aZeroLimitPausesThePoolInsteadOfLiftingTheLimit() {
+    var pod =
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withNewMetadata()
+            .withName("web")
+            .withNamespace("default")
+            .withUid("u-web")
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("c")
+            .withNewResources()
+            .addToRequests("cpu", new Quantity("1"))
+            .endResources()
+            .endContainer()
+            .endSpec()
+            .build();
+    for (String limits : List.of("{cpu: '0'}", "{nodes: '0'}", "{cpu: '8'}")) {
+      dev.karpenter.api.v1.NodePool pool =
+          io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+              """
+              apiVersion: karpenter.sh/v1
+              kind: NodePool
+              metadata: {name: p}
+              spec:
+                template:
+                  spec:
+                    nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+                limits: %s
+              """
+                  .formatted(limits),
+              dev.karpenter.api.v1.NodePool.class);
+      var nc = new dev.karpenter.api.aws.v1.EC2NodeClass();
+      nc.getMetadata().setName("default");
+      var input =
+          ClusterSnapshot.of(
+                  new ClusterSnapshot.Objects(
+                      List.of(),
+                      List.of(pod),
+                      List.of(),
+                      List.of(),
+                      List.of(pool),
+                      List.of(nc),
+                      List.of(),
+                      null),
+                  p -> M5,
+                  java.util.Set.of())
+              .schedulingInput();
+      var result = new dev.karpenter.provisioning.scheduling.Scheduler().solve(input);
+      assertEquals(
+          limits.contains("'0'") ? 0 : 1,
+          result.scheduledCount(),
+          "limits " + limits + ": " + result);
+    }
+  }
 }

@@ -163,7 +163,8 @@ final class Simulation {
       if (pool.limits().milli().isEmpty()) {
         any = false;
       }
-      // A limit of 0 is dropped by Resources; a zero-valued limit key still forbids growth.
+      // Resources drops zeros: a zero limit arrives as one milli-unit
+      // (ApiConversions.schedulingLimits).
       limited = any;
     }
 
