@@ -110,6 +110,12 @@ public final class Provisioner implements AutoCloseable {
             batcher.trigger();
           }
         });
+    state.onConfigurationChange(
+        () -> {
+          if (!state.provisionablePods().isEmpty()) {
+            batcher.trigger();
+          }
+        });
     // Offerings the cloud just found short: the next round plans around them.
     cloud.unavailableOfferings().onChange(batcher::trigger);
   }

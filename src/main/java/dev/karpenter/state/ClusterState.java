@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
@@ -39,6 +40,7 @@ public final class ClusterState implements AutoCloseable {
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
   private final List<Consumer<Pod>> provisionableListeners = new CopyOnWriteArrayList<>();
   private final List<Runnable> capacityListeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> configListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<NodeClaim>> nodeClaimListeners = new CopyOnWriteArrayList<>();
   private final List<BiConsumer<Pod, Pod>> podListeners = new CopyOnWriteArrayList<>();
   private SharedIndexInformer<Pod> pods;
@@ -83,9 +85,21 @@ public final class ClusterState implements AutoCloseable {
                   nodeClaimListeners.forEach(l -> l.accept(c));
                   capacityListeners.forEach(Runnable::run);
                 }));
-    nodePools = add(client.resources(NodePool.class).runnableInformer(0), null);
+    nodePools =
+        add(
+            client.resources(NodePool.class).runnableInformer(0),
+            new ConfigHandler<>((a, b) -> Objects.equals(generation(a), generation(b))));
     daemonSets = add(client.apps().daemonSets().inAnyNamespace().runnableInformer(0), null);
-    nodeClasses = add(client.resources(EC2NodeClass.class).runnableInformer(0), null);
+    nodeClasses =
+        add(
+            client.resources(EC2NodeClass.class).runnableInformer(0),
+            new ConfigHandler<>(
+                (a, b) ->
+                    Objects.equals(generation(a), generation(b))
+                        && io.fabric8.kubernetes.client.utils.Serialization.asJson(a.getStatus())
+                            .equals(
+                                io.fabric8.kubernetes.client.utils.Serialization.asJson(
+                                    b.getStatus()))));
     claims = add(client.persistentVolumeClaims().inAnyNamespace().runnableInformer(0), null);
     volumes = add(client.persistentVolumes().runnableInformer(0), null);
     storageClasses = add(client.storage().v1().storageClasses().runnableInformer(0), null);
@@ -177,6 +191,15 @@ public final class ClusterState implements AutoCloseable {
    */
   public void onPodChange(BiConsumer<Pod, Pod> listener) {
     podListeners.add(listener);
+  }
+
+  /**
+   * Called when a NodePool's spec or an EC2NodeClass's spec or status (readiness, resolved subnets
+   * and AMIs) changes, or one comes or goes: pods that could not be planned before may fit now,
+   * without kube-scheduler marking them again.
+   */
+  public void onConfigurationChange(Runnable listener) {
+    configListeners.add(listener);
   }
 
   public void onCapacityChange(Runnable listener) {
@@ -321,6 +344,36 @@ public final class ClusterState implements AutoCloseable {
     public void onDelete(Pod p, boolean deletedFinalStateUnknown) {
       pendingSince.remove(p.getMetadata().getUid());
       podListeners.forEach(l -> l.accept(p, null));
+    }
+  }
+
+  private static Long generation(HasMetadata o) {
+    return o.getMetadata().getGeneration();
+  }
+
+  /** Fires the configuration listeners unless an update leaves what matters the same. */
+  private final class ConfigHandler<T> implements ResourceEventHandler<T> {
+    private final java.util.function.BiPredicate<T, T> same;
+
+    ConfigHandler(java.util.function.BiPredicate<T, T> same) {
+      this.same = same;
+    }
+
+    @Override
+    public void onAdd(T obj) {
+      configListeners.forEach(Runnable::run);
+    }
+
+    @Override
+    public void onUpdate(T oldObj, T newObj) {
+      if (!same.test(oldObj, newObj)) {
+        configListeners.forEach(Runnable::run);
+      }
+    }
+
+    @Override
+    public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+      configListeners.forEach(Runnable::run);
     }
   }
 

@@ -185,6 +185,19 @@ class BadObjectsIT {
         assertFalse(running(client, "on-" + p), "pod on " + p + " stays pending");
       }
       assertFalse(running(client, "impossible"), "the fpga pod stays pending");
+      // Fixed, the class becomes Ready and its pool's pending pod gets a node: the class's change
+      // triggers provisioning (no node event makes kube-scheduler mark the pod again here).
+      client
+          .resources(EC2NodeClass.class)
+          .withName("e2e-bad-unready")
+          .patch(
+              io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+              "{\"spec\":{\"amiSelectorTerms\":[{\"id\":\"ami-simulated-al2023-amd64\"}]}}");
+      E2E.await(
+          "the pod of the fixed class's pool Running",
+          timeout,
+          () -> running(client, "on-e2e-bad-unready-class"));
       assertTrue(controller.isAlive(), "the controller never exited (zero restarts)");
       String out = Files.readString(log);
       for (String bad :
