@@ -185,15 +185,14 @@ class BadObjectsIT {
         assertFalse(running(client, "on-" + p), "pod on " + p + " stays pending");
       }
       assertFalse(running(client, "impossible"), "the fpga pod stays pending");
-      // Fixed, the class becomes Ready and its pool's pending pod gets a node: the class's change
-      // triggers provisioning (no node event makes kube-scheduler mark the pod again here).
+      // Fixed, the class becomes Ready and its pool's pending pod gets a node.
       client
           .resources(EC2NodeClass.class)
           .withName("e2e-bad-unready")
           .patch(
               io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                   io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-              "{\"spec\":{\"amiSelectorTerms\":[{\"id\":\"ami-simulated-al2023-amd64\"}]}}");
+              "{\"spec\":{\"amiSelectorTerms\":[{\"alias\":\"al2023@latest\"}]}}");
       E2E.await(
           "the pod of the fixed class's pool Running",
           timeout,

@@ -116,6 +116,6 @@ public final class SimulatedNodeClassReconciler implements Reconciler<EC2NodeCla
     }
     return "no AMI matches spec.amiSelectorTerms "
         + terms.stream().map(t -> "id=" + t.id()).toList()
-        + " (this cloud has ami-simulated-al2023-amd64 and ami-simulated-al2023-arm64)";
+        + " (this cloud resolves aliases such as al2023@latest)";
   }
 }
