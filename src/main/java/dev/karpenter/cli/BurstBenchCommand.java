@@ -7,11 +7,8 @@ import dev.karpenter.bench.BurstBenchmark;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -137,28 +134,9 @@ public final class BurstBenchCommand implements Callable<Integer> {
               cpu: '%d'
           """
               .formatted(NODE_POOL, limit);
-      client
-          .resource(
-              client
-                  .resources(NodePool.class)
-                  .load(new ByteArrayInputStream(pool.getBytes(StandardCharsets.UTF_8)))
-                  .item())
-          .forceConflicts()
-          .serverSideApply();
-      client
-          .namespaces()
-          .resource(
-              new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
-          .serverSideApply();
-      while (client.serviceAccounts().inNamespace(namespace).withName("default").get() == null) {
-        Thread.sleep(100);
-      }
+      BenchSetup.poolAndNamespace(client, pool, namespace);
       BurstBenchmark.Report r;
-      try (KarpenterOperator op =
-          KarpenterOperator.simulated(client, config, Clock.systemUTC()).start()) {
-        while (!op.isLeader()) {
-          Thread.sleep(100);
-        }
+      try (KarpenterOperator op = BenchSetup.leadingOperator(client, config)) {
         say("operator leading; creating " + pods + " pods of " + cpu + " cpu at once");
         r =
             new BurstBenchmark(client, op, Clock.systemUTC(), this::say)

@@ -7,13 +7,9 @@ import dev.karpenter.bench.ProvisioningLatencyBenchmark;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -115,28 +111,9 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                   name: default
           """
               .formatted(NODE_POOL);
-      client
-          .resource(
-              client
-                  .resources(NodePool.class)
-                  .load(new ByteArrayInputStream(pool.getBytes(StandardCharsets.UTF_8)))
-                  .item())
-          .forceConflicts()
-          .serverSideApply();
-      client
-          .namespaces()
-          .resource(
-              new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
-          .serverSideApply();
-      while (client.serviceAccounts().inNamespace(namespace).withName("default").get() == null) {
-        Thread.sleep(100);
-      }
+      BenchSetup.poolAndNamespace(client, pool, namespace);
       ProvisioningLatencyBenchmark.Report r;
-      try (KarpenterOperator op =
-          KarpenterOperator.simulated(client, config, Clock.systemUTC()).start()) {
-        while (!op.isLeader()) {
-          Thread.sleep(100);
-        }
+      try (KarpenterOperator op = BenchSetup.leadingOperator(client, config)) {
         say("operator leading; creating " + pods + " pods in waves of " + wave);
         r =
             new ProvisioningLatencyBenchmark(client, op, this::say)
