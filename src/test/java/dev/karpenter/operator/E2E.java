@@ -85,7 +85,21 @@ final class E2E {
   static void applyYaml(KubernetesClient client, String yaml) {
     for (HasMetadata o :
         client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items()) {
-      client.resource(o).forceConflicts().serverSideApply();
+      // Right after a CRD is Established, API discovery may not list its kind yet (slow on a
+      // loaded machine): fabric8 then finds no handler for the generic object; ask again.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (true) {
+        try {
+          client.resource(o).forceConflicts().serverSideApply();
+          break;
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+          String m = String.valueOf(e.getMessage());
+          if (!m.contains("Could not find a registered handler") || System.nanoTime() > deadline) {
+            throw e;
+          }
+          sleep(500);
+        }
+      }
     }
   }
 
