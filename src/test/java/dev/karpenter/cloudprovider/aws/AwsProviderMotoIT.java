@@ -282,6 +282,10 @@ class AwsProviderMotoIT {
     assertEquals("my-cluster", tags.get("eks:eks-cluster-name"));
     assertEquals("production", tags.get("Environment"));
     assertEquals("gpu", tags.get("NodeType"));
+    // In the launch template's security group, as EC2 launches it (drift compares them).
+    assertEquals(
+        List.of(aws.securityGroup()),
+        inst.securityGroups().stream().map(g -> g.groupId()).toList());
     // An NVIDIA AMI for a GPU type.
     assertEquals(aws.amis().get("x86_64/nvidia"), inst.imageId());
 
@@ -644,6 +648,9 @@ class AwsProviderMotoIT {
             .filter(p -> p.getMetadata().getDeletionTimestamp() == null && !running(p))
             .toList();
     assertTrue(pending.isEmpty(), "no pod left pending: " + pending);
+    assertTrue(
+        EXECUTED.stream().noneMatch(e -> e.decision().method() == Method.Drift),
+        "nothing in this run drifted: " + EXECUTED);
   }
 
   static void cpuPool(String name, List<String> types, String disruption) {
