@@ -11,6 +11,8 @@ import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.cloudprovider.aws.emulator.AwsEmulator;
 import dev.karpenter.cloudprovider.aws.emulator.InstanceKubelet;
+import dev.karpenter.disruption.DisruptionController;
+import dev.karpenter.disruption.decision.Method;
 import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.operator.KarpenterOperator;
@@ -33,10 +35,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -61,7 +65,9 @@ import software.amazon.awssdk.services.ec2.model.LaunchTemplateVersion;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AwsProviderMotoIT {
   static final String NS = "aws-provider-it";
-  static final List<String> POOLS = List.of("gpu-general", "gpu-inference", "gpu-training");
+  static final List<String> POOLS =
+      List.of("gpu-general", "gpu-inference", "gpu-training", "aws-d-empty", "aws-d-under");
+  static final List<DisruptionController.Executed> EXECUTED = new CopyOnWriteArrayList<>();
   static KubernetesClient client;
   static AwsEmulator aws;
   static AwsCloudProvider cloud;
@@ -111,11 +117,19 @@ class AwsProviderMotoIT {
             .withMetricsPort(-1)
             .withIdentity("aws-provider-it")
             .withLease("kube-system", "aws-provider-it")
-            .withBatch(Duration.ofMillis(500), Duration.ofSeconds(5));
+            .withBatch(Duration.ofMillis(500), Duration.ofSeconds(5))
+            // The guide's pools wait 2m-30m after a pod event before they consolidate and no
+            // earlier test leaves a node consolidation could remove; the disruption tests' pools
+            // wait seconds.
+            .withDisruption(
+                DisruptionController.Settings.defaults()
+                    .withTimings(
+                        Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMinutes(3)));
     operator =
         new KarpenterOperator(client, config, controllers.module(), metrics, Clock.systemUTC());
     cloud.catalog().refresh();
     operator.start();
+    operator.disruption().onExecuted(EXECUTED::add);
     kubelet =
         new InstanceKubelet(client, aws.plainEc2(), Duration.ofMillis(500), Clock.systemUTC())
             .start();
@@ -268,6 +282,10 @@ class AwsProviderMotoIT {
     assertEquals("my-cluster", tags.get("eks:eks-cluster-name"));
     assertEquals("production", tags.get("Environment"));
     assertEquals("gpu", tags.get("NodeType"));
+    // In the launch template's security group, as EC2 launches it (drift compares them).
+    assertEquals(
+        List.of(aws.securityGroup()),
+        inst.securityGroups().stream().map(g -> g.groupId()).toList());
     // An NVIDIA AMI for a GPU type.
     assertEquals(aws.amis().get("x86_64/nvidia"), inst.imageId());
 
@@ -471,6 +489,249 @@ class AwsProviderMotoIT {
             && "spot".equals(next.getMetadata().getLabels().get("karpenter.sh/capacity-type"))),
         "the interrupted spot offering is not reused within the ICE TTL: "
             + next.getMetadata().getLabels());
+  }
+
+  @Test
+  @Order(7)
+  void anEmptyNodeGoesAfterConsolidateAfterAndItsInstanceIsTerminated() {
+    String np = "aws-d-empty";
+    cpuPool(
+        np,
+        List.of("m5.large"),
+        """
+        consolidationPolicy: WhenEmpty
+        consolidateAfter: 10s
+        """);
+    double before = counter("karpenter.voluntary.disruption.decisions", "reason", "empty");
+    int fleets = aws.shim().fleetRequests().size();
+    client.resource(cpuPod("lonely", np, "1")).create();
+    Pod pod = awaitRunning("lonely");
+    NodeClaim claim = claimOf(pod);
+    String node = pod.getSpec().getNodeName();
+    String pid = claim.getStatus().getProviderID();
+    assertEquals("running", instance(pid).state().nameAsString());
+    assertTrue(aws.shim().fleetRequests().size() > fleets, "launched by CreateFleet");
+    Instant emptied = Instant.now();
+    deletePod("lonely");
+    await(
+        "the empty node's NodeClaim deleted",
+        Duration.ofSeconds(120),
+        () -> {
+          NodeClaim c =
+              client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get();
+          return c == null || c.getMetadata().getDeletionTimestamp() != null;
+        });
+    Duration waited = Duration.between(emptied, Instant.now());
+    assertTrue(
+        waited.compareTo(Duration.ofSeconds(10)) >= 0,
+        "the node went only after consolidateAfter (10s): " + waited);
+    await(
+        "NodeClaim, Node and instance of " + node + " gone",
+        Duration.ofSeconds(120),
+        () ->
+            client.resources(NodeClaim.class).withName(claim.getMetadata().getName()).get() == null
+                && client.nodes().withName(node).get() == null
+                && "terminated".equals(instance(pid).state().nameAsString()));
+    assertTrue(
+        EXECUTED.stream()
+            .anyMatch(
+                e ->
+                    e.decision().method() == Method.Emptiness
+                        && e.decision().nodes().contains(node)
+                        && e.outcome() == DisruptionController.Outcome.EXECUTED),
+        "emptiness removed " + node + ": " + EXECUTED);
+    assertTrue(
+        counter("karpenter.voluntary.disruption.decisions", "reason", "empty") > before,
+        "karpenter_voluntary_disruption_decisions_total{reason=empty} counted it");
+    client.resources(NodePool.class).withName(np).delete();
+  }
+
+  @Test
+  @Order(8)
+  void anUnderutilizedNodeIsReplacedByACheaperInstanceCreateFleetLaunched() {
+    String np = "aws-d-under";
+    cpuPool(
+        np,
+        List.of("m5.large", "m5.xlarge"),
+        """
+        consolidationPolicy: WhenEmptyOrUnderutilized
+        consolidateAfter: 3s
+        """);
+    client.resource(cpuPod("big", np, "3")).create();
+    Pod big = awaitRunning("big");
+    String old = big.getSpec().getNodeName();
+    NodeClaim oldClaim = claimOf(big);
+    String oldPid = oldClaim.getStatus().getProviderID();
+    assertEquals(
+        "m5.xlarge",
+        instance(oldPid).instanceTypeAsString(),
+        "the 3-cpu pod needs an m5.xlarge instance");
+    Pod template = cpuPod("x", np, "500m");
+    client
+        .apps()
+        .deployments()
+        .inNamespace(NS)
+        .resource(
+            new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
+                .withNewMetadata()
+                .withName("small")
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(1)
+                .withNewSelector()
+                .addToMatchLabels("app", "small")
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", "small")
+                .endMetadata()
+                .withSpec(template.getSpec())
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
+    await(
+        "small Running next to big",
+        Duration.ofSeconds(120),
+        () -> small().stream().anyMatch(p -> running(p) && old.equals(p.getSpec().getNodeName())));
+    int fleets = aws.shim().fleetRequests().size();
+    deletePod("big");
+    await(
+        "the m5.xlarge replaced and small Running elsewhere",
+        Duration.ofSeconds(180),
+        () -> {
+          List<Pod> s = small();
+          return client.nodes().withName(old).get() == null
+              && client.resources(NodeClaim.class).withName(oldClaim.getMetadata().getName()).get()
+                  == null
+              && claims(np).size() == 1
+              && s.size() == 1
+              && running(s.getFirst())
+              && !old.equals(s.getFirst().getSpec().getNodeName());
+        });
+    Pod moved = small().getFirst();
+    NodeClaim replacement = claimOf(moved);
+    Instance next = instance(replacement.getStatus().getProviderID());
+    assertEquals("m5.large", next.instanceTypeAsString(), "small runs on the cheaper instance");
+    assertEquals("running", next.state().nameAsString());
+    var launched = aws.shim().fleetRequests();
+    assertTrue(launched.size() > fleets, "the replacement was launched by CreateFleet");
+    assertTrue(
+        launched.subList(fleets, launched.size()).stream()
+            .flatMap(f -> f.launchTemplateConfigs().stream())
+            .flatMap(c -> c.overrides().stream())
+            .anyMatch(o -> "m5.large".equals(o.instanceTypeAsString())),
+        "a CreateFleet after the big pod left offered m5.large");
+    await(
+        "the m5.xlarge instance terminated",
+        Duration.ofSeconds(60),
+        () -> "terminated".equals(instance(oldPid).state().nameAsString()));
+    var executed =
+        EXECUTED.stream()
+            .filter(e -> e.decision().nodes().contains(old))
+            .filter(e -> e.outcome() == DisruptionController.Outcome.EXECUTED)
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no executed command for " + old));
+    assertEquals(Method.SingleNodeConsolidation, executed.decision().method());
+    assertEquals(1, executed.decision().replacements().size());
+    assertTrue(executed.decision().savingsPerHour() > 0, executed.decision().toString());
+    assertTrue(
+        counter(
+                "karpenter.voluntary.disruption.decisions",
+                "decision",
+                "replace",
+                "reason",
+                "underutilized")
+            >= 1);
+    List<Pod> pending =
+        client.pods().inNamespace(NS).list().getItems().stream()
+            .filter(p -> p.getMetadata().getDeletionTimestamp() == null && !running(p))
+            .toList();
+    assertTrue(pending.isEmpty(), "no pod left pending: " + pending);
+    assertTrue(
+        EXECUTED.stream().noneMatch(e -> e.decision().method() == Method.Drift),
+        "nothing in this run drifted: " + EXECUTED);
+  }
+
+  static void cpuPool(String name, List<String> types, String disruption) {
+    apply(
+        """
+        apiVersion: karpenter.sh/v1
+        kind: NodePool
+        metadata:
+          name: %s
+        spec:
+          template:
+            spec:
+              requirements:
+                - key: node.kubernetes.io/instance-type
+                  operator: In
+                  values: %s
+                - key: karpenter.sh/capacity-type
+                  operator: In
+                  values: ['on-demand']
+              nodeClassRef:
+                group: karpenter.k8s.aws
+                kind: EC2NodeClass
+                name: gpu-optimized
+          disruption:
+        %s
+        """
+            .formatted(
+                name,
+                types.stream().map(t -> "'" + t + "'").toList(),
+                disruption.indent(4).stripTrailing()));
+  }
+
+  static Pod cpuPod(String name, String pool, String cpu) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .endMetadata()
+        .withNewSpec()
+        .withTerminationGracePeriodSeconds(0L)
+        .withNodeSelector(Map.of("karpenter.sh/nodepool", pool))
+        .addNewContainer()
+        .withName("c")
+        .withImage("busybox")
+        .withNewResources()
+        .withRequests(Map.of("cpu", new Quantity(cpu)))
+        .endResources()
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  static void deletePod(String name) {
+    client.pods().inNamespace(NS).withName(name).withGracePeriod(0).delete();
+    await(
+        "pod " + name + " gone",
+        Duration.ofSeconds(60),
+        () -> client.pods().inNamespace(NS).withName(name).get() == null);
+  }
+
+  static List<Pod> small() {
+    return client.pods().inNamespace(NS).withLabel("app", "small").list().getItems().stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .toList();
+  }
+
+  static boolean running(Pod p) {
+    return p.getStatus() != null && "Running".equals(p.getStatus().getPhase());
+  }
+
+  static List<NodeClaim> claims(String pool) {
+    return client
+        .resources(NodeClaim.class)
+        .withLabel("karpenter.sh/nodepool", pool)
+        .list()
+        .getItems();
+  }
+
+  static double counter(String name, String... tags) {
+    var c = metrics.registry().find(name).tags(tags).counter();
+    return c == null ? 0 : c.count();
   }
 
   /** The inference deployment's Running pod, on another node than {@code notOn}. */

@@ -43,6 +43,8 @@ import software.amazon.awssdk.services.ec2.model.SpotPrice;
  *       InsufficientInstanceCapacity} in the response's {@code Errors}, as EC2 reports it; when
  *       every override fails the request runs as DryRun (nothing launches) and the answer is an
  *       errors-only response;
+ *   <li>launched instances are in their launch template's security groups (moto puts spot ones in
+ *       the VPC's default group);
  *   <li>DescribeSpotPriceHistory answers with the catalog's spot estimates per zone instead of
  *       moto's flat 0.00001.
  * </ul>
@@ -223,11 +225,60 @@ public final class EmulatorShim implements ExecutionInterceptor {
     return Optional.of(new ByteArrayInputStream(xml.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
+  /**
+   * moto launches a fleet's spot instances in the VPC's default security group and reports none for
+   * on-demand ones; EC2 puts both in the launch template's groups, which drift compares.
+   */
+  private void applyLaunchTemplateSecurityGroups(CreateFleetRequest req, CreateFleetResponse r) {
+    Ec2Client ec2 = offeringsClient.get();
+    if (ec2 == null || req.launchTemplateConfigs().isEmpty()) {
+      return;
+    }
+    Map<String, List<String>> groups = new java.util.HashMap<>();
+    for (var fleet : r.instances()) {
+      var spec =
+          fleet.launchTemplateAndOverrides() != null
+                  && fleet.launchTemplateAndOverrides().launchTemplateSpecification() != null
+              ? fleet.launchTemplateAndOverrides().launchTemplateSpecification()
+              : null;
+      String name =
+          spec != null && spec.launchTemplateName() != null
+              ? spec.launchTemplateName()
+              : req.launchTemplateConfigs()
+                  .get(0)
+                  .launchTemplateSpecification()
+                  .launchTemplateName();
+      if (name == null) {
+        continue;
+      }
+      List<String> want =
+          groups.computeIfAbsent(
+              name,
+              n ->
+                  ec2
+                      .describeLaunchTemplateVersions(
+                          x -> x.launchTemplateName(n).versions("$Latest"))
+                      .launchTemplateVersions()
+                      .stream()
+                      .findFirst()
+                      .map(v -> v.launchTemplateData().securityGroupIds())
+                      .orElse(List.of()));
+      if (want.isEmpty()) {
+        continue;
+      }
+      for (String id : fleet.instanceIds()) {
+        ec2.modifyInstanceAttribute(x -> x.instanceId(id).groups(want));
+      }
+    }
+  }
+
   @Override
   public SdkResponse modifyResponse(
       Context.ModifyResponse context, ExecutionAttributes attributes) {
     if (context.response() instanceof CreateFleetResponse r
-        && !Boolean.TRUE.equals(attributes.getAttribute(ALL_FAILED))) {
+        && !Boolean.TRUE.equals(attributes.getAttribute(ALL_FAILED))
+        && context.request() instanceof CreateFleetRequest req) {
+      applyLaunchTemplateSecurityGroups(req, r);
       List<CreateFleetError> failed = attributes.getAttribute(FAILED);
       if (failed != null && !failed.isEmpty()) {
         List<CreateFleetError> errors = new ArrayList<>(r.errors());
