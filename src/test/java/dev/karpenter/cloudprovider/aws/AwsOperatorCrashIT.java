@@ -66,6 +66,16 @@ class AwsOperatorCrashIT {
     AwsProviderMotoIT.installCrds();
     AwsProviderMotoIT.applyFile("docs/examples/gpu-guide/03-gpu-ec2nodeclasses.yaml");
     AwsProviderMotoIT.applyFile("docs/examples/gpu-guide/02-gpu-nodepools.yaml");
+    // Raw moto (no EmulatorShim here: the controllers are separate processes) puts spot fleet
+    // instances in the VPC's default security group, so their claims read SecurityGroupDrift and
+    // the disruption loop would replace the very instance this test checks is adopted and kept.
+    client
+        .resources(NodePool.class)
+        .withName("gpu-inference")
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\":{\"disruption\":{\"budgets\":[{\"nodes\":\"0\"}]}}}");
     // Status an earlier test left on the shared cluster names resources of another moto state.
     for (var nc : client.resources(EC2NodeClass.class).list().getItems()) {
       client
@@ -91,8 +101,7 @@ class AwsOperatorCrashIT {
 
     // 1. Armed: the pod's claim gets its instance from CreateFleet, then the JVM halts.
     Process first = controller(cluster, "1", true);
-    // A pod that is pending before its class resolves waits for the kube-scheduler's next retry
-    // (nothing re-triggers provisioning on class readiness yet); the crash is what is under test.
+    // The class resolves first, so the crash happens on the pod's first provisioning round.
     AwsProviderMotoIT.await(
         "gpu-optimized Ready",
         Duration.ofSeconds(180),
