@@ -13,9 +13,21 @@ import java.time.Clock;
 final class BenchSetup {
   private BenchSetup() {}
 
-  /** Applies the NodePool and creates the namespace, returning once pods can be created in it. */
-  static void poolAndNamespace(KubernetesClient client, String nodePoolYaml, String namespace)
-      throws InterruptedException {
+  /**
+   * Installs the CRDs and the companion EC2NodeClasses, applies the NodePool and creates the
+   * namespace, returning once pods can be created in it.
+   */
+  static void poolAndNamespace(
+      KubernetesClient client,
+      String nodePoolYaml,
+      String namespace,
+      java.util.function.Consumer<String> say)
+      throws InterruptedException, java.io.IOException {
+    DemoCommand.installCrds(client, say);
+    for (io.fabric8.kubernetes.api.model.HasMetadata o :
+        DemoCommand.load(client, "examples/companion/ec2nodeclasses.yaml")) {
+      client.resource(o).forceConflicts().serverSideApply();
+    }
     client
         .resource(
             client

@@ -6,7 +6,6 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.bench.BurstBenchmark;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -106,10 +105,6 @@ public final class BurstBenchCommand implements Callable<Integer> {
     String namespace = "bench-burst-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
     try (LocalControlPlane cluster = LocalControlPlane.startOrUse(this::say);
         KubernetesClient client = ControllerCommand.client(cluster.kubeconfig())) {
-      DemoCommand.installCrds(client, this::say);
-      for (HasMetadata o : DemoCommand.load(client, "examples/companion/ec2nodeclasses.yaml")) {
-        client.resource(o).forceConflicts().serverSideApply();
-      }
       String pool =
           """
           apiVersion: karpenter.sh/v1
@@ -134,7 +129,7 @@ public final class BurstBenchCommand implements Callable<Integer> {
               cpu: '%d'
           """
               .formatted(NODE_POOL, limit);
-      BenchSetup.poolAndNamespace(client, pool, namespace);
+      BenchSetup.poolAndNamespace(client, pool, namespace, this::say);
       BurstBenchmark.Report r;
       try (KarpenterOperator op = BenchSetup.leadingOperator(client, config)) {
         say("operator leading; creating " + pods + " pods of " + cpu + " cpu at once");

@@ -6,7 +6,6 @@ import dev.karpenter.api.v1.NodePool;
 import dev.karpenter.bench.ProvisioningLatencyBenchmark;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -84,10 +83,6 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     String namespace = "bench-latency-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
     try (LocalControlPlane cluster = LocalControlPlane.startOrUse(this::say);
         KubernetesClient client = ControllerCommand.client(cluster.kubeconfig())) {
-      DemoCommand.installCrds(client, this::say);
-      for (HasMetadata o : DemoCommand.load(client, "examples/companion/ec2nodeclasses.yaml")) {
-        client.resource(o).forceConflicts().serverSideApply();
-      }
       // m5.xlarge has 4 vCPU: every 3-cpu pod needs a NodeClaim of its own.
       String pool =
           """
@@ -111,7 +106,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                   name: default
           """
               .formatted(NODE_POOL);
-      BenchSetup.poolAndNamespace(client, pool, namespace);
+      BenchSetup.poolAndNamespace(client, pool, namespace, this::say);
       ProvisioningLatencyBenchmark.Report r;
       try (KarpenterOperator op = BenchSetup.leadingOperator(client, config)) {
         say("operator leading; creating " + pods + " pods in waves of " + wave);
