@@ -97,6 +97,9 @@ public final class CrdPostProcessor {
       budgets.put("x-kubernetes-list-type", "atomic");
       ((ObjectNode) budgets.at("/items/properties/reasons")).put("x-kubernetes-list-type", "set");
     }
+    // As upstream: without it, a server-side apply that only adds a finalizer (JOSDK's way) to an
+    // object deleted a moment before creates an empty one that nothing ever removes.
+    ((ObjectNode) schema).putArray("required").add("spec");
     JsonNode conditions = schema.at("/properties/status/properties/conditions");
     if (conditions instanceof ObjectNode c) {
       c.put("x-kubernetes-list-type", "map");

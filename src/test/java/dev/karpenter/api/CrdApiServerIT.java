@@ -206,6 +206,55 @@ class CrdApiServerIT {
                     }));
   }
 
+  /**
+   * JOSDK adds its finalizer with a server-side apply that carries only the finalizer. Sent for a
+   * NodeClaim deleted a moment before (a stale event), it must not create an empty NodeClaim that
+   * nothing ever removes, as it did when the schema did not require spec.
+   */
+  @Test
+  void aFinalizerOnlyApplyDoesNotResurrectADeletedNodeClaim() {
+    GenericKubernetesResource claim =
+        Serialization.unmarshal(
+            """
+            apiVersion: karpenter.sh/v1
+            kind: NodeClaim
+            metadata:
+              name: resurrect-me
+            spec:
+              nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+              requirements:
+              - {key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}
+            """,
+            GenericKubernetesResource.class);
+    client.resource(claim).create();
+    client.resource(claim).withTimeout(30, TimeUnit.SECONDS).delete();
+    GenericKubernetesResource finalizerOnly = new GenericKubernetesResource();
+    finalizerOnly.setApiVersion("karpenter.sh/v1");
+    finalizerOnly.setKind("NodeClaim");
+    finalizerOnly.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName("resurrect-me")
+            .withFinalizers("karpenter.sh/termination")
+            .build());
+    KubernetesClientException rejected =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            KubernetesClientException.class,
+            () ->
+                client
+                    .resource(finalizerOnly)
+                    .fieldManager("nodeclaimlifecyclereconciler")
+                    .serverSideApply());
+    assertEquals(422, rejected.getCode(), rejected.getMessage());
+    assertTrue(rejected.getMessage().contains("spec: Required value"), rejected.getMessage());
+    assertEquals(
+        null,
+        client
+            .genericKubernetesResources("karpenter.sh/v1", "NodeClaim")
+            .withName("resurrect-me")
+            .get(),
+        "no NodeClaim was created");
+  }
+
   @Test
   void kubectlShowsKarpenterColumnsAndFieldDescriptions() throws Exception {
     JsonNode np = Manifests.documents(Manifests.GPU_GUIDE.resolve("02-gpu-nodepools.yaml")).get(0);
