@@ -390,24 +390,55 @@ public final class KarpenterOperator implements AutoCloseable {
    * nothing of ours acts after the release.
    */
   private void releaseLease() {
+    LeaderElectionConfig lease =
+        new LeaderElectionConfig(
+            new LeaseLock(config.leaseNamespace(), config.leaseName(), config.identity()),
+            LEASE_DURATION,
+            RENEW_DEADLINE,
+            RETRY_PERIOD,
+            new LeaderCallbacks(() -> {}, () -> {}, id -> {}),
+            true,
+            config.leaseName());
+    // A stop on an interrupted thread must still reach the API server; the flag is restored after.
+    boolean interrupted = Thread.interrupted();
     try {
-      LeaderElectionConfig lease =
-          new LeaderElectionConfig(
-              new LeaseLock(config.leaseNamespace(), config.leaseName(), config.identity()),
-              LEASE_DURATION,
-              RENEW_DEADLINE,
-              RETRY_PERIOD,
-              new LeaderCallbacks(() -> {}, () -> {}, id -> {}),
-              true,
-              config.leaseName());
-      if (client.leaderElector().withConfig(lease).build().release()) {
-        LOG.info("{} released the leader Lease", config.identity());
+      releaseLease(lease);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
-    } catch (RuntimeException e) {
-      LOG.warn(
-          "{} could not release the leader Lease ({}); a standby takes over when it expires",
-          config.identity(),
-          e.toString());
+    }
+  }
+
+  private void releaseLease(LeaderElectionConfig lease) {
+    // A few quick attempts: one slow or failed request must not cost the standby a Lease duration.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        if (client.leaderElector().withConfig(lease).build().release()) {
+          LOG.info("{} released the leader Lease", config.identity());
+        } else {
+          LOG.warn("{} did not release the leader Lease: it no longer holds it", config.identity());
+        }
+        return;
+      } catch (RuntimeException e) {
+        if (attempt == 3) {
+          LOG.warn(
+              "{} could not release the leader Lease ({}); a standby takes over when it expires",
+              config.identity(),
+              e.toString());
+          return;
+        }
+        LOG.info(
+            "{} release of the leader Lease failed ({}); retrying",
+            config.identity(),
+            e.toString());
+        try {
+          Thread.sleep(RETRY_PERIOD.toMillis());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 

@@ -30,7 +30,19 @@ public final class Writes {
    * status) to the status subresource, now, and caches the result for the next reconcile.
    */
   public static <P extends HasMetadata> P patchStatus(Context<P> ctx, P primary, P statusOnly) {
-    return PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(primary, statusOnly, ctx);
+    try {
+      return PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(primary, statusOnly, ctx);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
+        // Deleted while it was reconciled: its delete event ends the reconciliation.
+        LOG.debug(
+            "{} {} is gone; its status is not written",
+            primary.getKind(),
+            primary.getMetadata().getName());
+        return primary;
+      }
+      throw e;
+    }
   }
 
   /**

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Two operator replicas against one cloud (as two pods of the Deployment share one AWS account):
  * the Lease makes exactly one of them provision, also across a graceful hand-over with pods
- * pending, so no pod ever gets two instances, and the stopping leader releases the Lease so the
- * standby takes over within 2 s instead of after the Lease expires.
+ * pending, so no pod ever gets two instances, and the stopping leader releases the Lease within 2 s
+ * so the standby takes over within seconds instead of after the Lease expires.
  */
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
@@ -77,6 +77,10 @@ class TwoReplicasIT {
       client.apps().deployments().inNamespace(NS).withName("web").scale(9);
       long stop = System.nanoTime();
       long[] steppedDown = new long[1];
+      // When the Lease stopped naming the old leader (released, or taken after it expired).
+      long[] leaseLeft = new long[1];
+      String[] leaseHolder = new String[1];
+      String leaderId = leader == first ? "replica-a" : "replica-b";
       Thread watcher =
           Thread.ofPlatform()
               .daemon()
@@ -86,6 +90,21 @@ class TwoReplicasIT {
                       E2E.sleep(2);
                     }
                     steppedDown[0] = System.nanoTime();
+                    while (System.nanoTime() - steppedDown[0] < Duration.ofSeconds(30).toNanos()) {
+                      var l =
+                          client
+                              .leases()
+                              .inNamespace(a.leaseNamespace())
+                              .withName(a.leaseName())
+                              .get();
+                      String holder = l == null ? null : l.getSpec().getHolderIdentity();
+                      if (!leaderId.equals(holder)) {
+                        leaseLeft[0] = System.nanoTime();
+                        leaseHolder[0] = holder;
+                        return;
+                      }
+                      E2E.sleep(5);
+                    }
                   });
       leader.close();
       long closed = System.nanoTime();
@@ -94,20 +113,37 @@ class TwoReplicasIT {
         E2E.sleep(2);
       }
       long tookOver = System.nanoTime();
-      watcher.join(5000);
-      // From the old leader stepping down (it then releases the Lease) to the standby leading; the
+      watcher.join(35_000);
+      // From the old leader stepping down (it then releases the Lease) to the Lease no longer
+      // naming it, and to the standby leading (which includes JOSDK starting its controllers). The
       // old leader's own shutdown before that (JOSDK stopping informers, seconds on a machine at
       // load 40) is reported, and bounded by the Lease duration, which only a release can beat.
       Duration handOver = Duration.ofNanos(tookOver - steppedDown[0]);
       Duration fromClose = Duration.ofNanos(tookOver - stop);
+      Duration released =
+          leaseLeft[0] == 0 ? null : Duration.ofNanos(leaseLeft[0] - steppedDown[0]);
+      String lease =
+          released == null
+              ? "the Lease still named " + leaderId + " 30 s after it stepped down"
+              : String.format(
+                  "the Lease stopped naming %s %d ms after it stepped down (then held by '%s')",
+                  leaderId, released.toMillis(), leaseHolder[0]);
       System.out.printf(
           "graceful hand-over: %d ms from the leader stepping down, %d ms from close() (close()"
-              + " took %d ms)%n",
-          handOver.toMillis(), fromClose.toMillis(), (closed - stop) / 1_000_000);
+              + " took %d ms); %s%n",
+          handOver.toMillis(), fromClose.toMillis(), (closed - stop) / 1_000_000, lease);
       assertTrue(standby.isLeader(), "the standby took over");
       assertTrue(
+          released != null
+              && released.compareTo(Duration.ofSeconds(2)) < 0
+              && (leaseHolder[0] == null
+                  || leaseHolder[0].isEmpty()
+                  || leaseHolder[0].equals(
+                      leaderId.equals("replica-a") ? "replica-b" : "replica-a")),
+          "the stopping leader released its Lease within 2 s: " + lease);
+      assertTrue(
           handOver.compareTo(Duration.ofSeconds(2)) < 0,
-          "the stopping leader released its Lease: hand-over " + handOver + ", want < 2 s");
+          "the standby led " + handOver + " after the leader stepped down, want < 2 s; " + lease);
       assertTrue(
           fromClose.compareTo(KarpenterOperator.LEASE_DURATION) < 0,
           "hand-over " + fromClose + " from close(), want < the Lease duration");

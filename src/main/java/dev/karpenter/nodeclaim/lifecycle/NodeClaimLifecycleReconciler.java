@@ -112,6 +112,14 @@ public final class NodeClaimLifecycleReconciler
 
   @Override
   public UpdateControl<NodeClaim> reconcile(NodeClaim claim, Context<NodeClaim> ctx) {
+    if (claim.getSpec() == null) {
+      // Only a CRD that does not require spec (an older one than ours) lets such a claim exist;
+      // nothing can be launched for it.
+      LOG.warn("NodeClaim {} has no spec; deleting it", claim.getMetadata().getName());
+      events.warning(claim, "InvalidNodeClaim", "the NodeClaim has no spec; it is deleted");
+      Writes.delete(client, claim);
+      return UpdateControl.noUpdate();
+    }
     String pid = claim.getStatus() == null ? null : claim.getStatus().getProviderID();
     Optional<Node> node = state.nodeByProviderId(pid);
     Reconciliation r = Reconciliation.of(claim, node, clock);

@@ -12,8 +12,8 @@ import java.util.Map;
 
 /**
  * Registered: the Node with the claim's providerID joined. The claim's labels are synced onto it
- * with {@code karpenter.sh/registered=true}, the {@code karpenter.sh/unregistered} taint is
- * removed, and the claim records the Node's name.
+ * with {@code karpenter.sh/registered=true} and the {@code karpenter.sh/termination} finalizer, the
+ * {@code karpenter.sh/unregistered} taint is removed, and the claim records the Node's name.
  */
 public final class Registration {
   static final Duration NODE_POLL = Duration.ofSeconds(5);
@@ -57,6 +57,16 @@ public final class Registration {
       }
     }
     n.getSpec().setTaints(taints);
+    // In the same write as the labels, as upstream: JOSDK would otherwise add it with an apply
+    // that re-creates, as an empty Node, one deleted in between. Only Nodes of a NodePool are
+    // watched by node termination, which removes it.
+    List<String> finalizers =
+        new ArrayList<>(
+            n.getMetadata().getFinalizers() == null ? List.of() : n.getMetadata().getFinalizers());
+    if (labels.containsKey(Labels.NODEPOOL) && !finalizers.contains(NodeClaims.FINALIZER)) {
+      finalizers.add(NodeClaims.FINALIZER);
+      n.getMetadata().setFinalizers(finalizers);
+    }
     return n;
   }
 }

@@ -64,6 +64,7 @@ class RegistrationTest {
     assertEquals("default", after.getMetadata().getLabels().get(Labels.NODEPOOL));
     assertEquals("m5.large", after.getMetadata().getLabels().get(Labels.INSTANCE_TYPE));
     assertEquals(List.of(gpu), after.getSpec().getTaints(), "only the unregistered taint goes");
+    assertEquals(List.of(NodeClaims.FINALIZER), after.getMetadata().getFinalizers());
     assertEquals(node.getMetadata().getName(), r.status().getNodeName());
     assertTrue(r.becameTrue(NodeClaims.REGISTERED));
     assertEquals(1, r.nodeEdits().size());
