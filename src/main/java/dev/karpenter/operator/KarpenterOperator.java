@@ -399,7 +399,8 @@ public final class KarpenterOperator implements AutoCloseable {
             new LeaderCallbacks(() -> {}, () -> {}, id -> {}),
             true,
             config.leaseName());
-    // A stop on an interrupted thread must still reach the API server; the flag is restored after.
+    // JOSDK's shutdown interrupts its executors, and the callback may run on one of them: the
+    // release must still reach the API server. The flag is restored after.
     boolean interrupted = Thread.interrupted();
     try {
       releaseLease(lease);

@@ -31,10 +31,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * controller} process (the packaged jar): a NodePool on a missing EC2NodeClass, one on a class that
  * is not ready, one whose requirements no instance type satisfies, one with a negative and an
  * absurdly large limit, a pod asking for a resource no instance offers, a NodeClaim made by hand on
- * a missing class, and a pod annotated {@code karpenter.sh/do-not-disrupt: "soon"}. Each gets a
- * status condition (where the object has ours) and a Warning event that say what is wrong; a good
- * pod submitted after them still gets a node; the process never exits and logs no failed
- * provisioning round or reconciler error.
+ * a missing class, a NodeClaim edited by hand, and a pod annotated {@code
+ * karpenter.sh/do-not-disrupt: "soon"}. Each gets a status condition (where the object has ours)
+ * and a Warning event that say what is wrong; a good pod submitted after them still gets a node;
+ * the process never exits and logs no failed provisioning round or reconciler error.
  */
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
@@ -178,6 +178,31 @@ class BadObjectsIT {
           "the good pod and the do-not-disrupt pod Running",
           timeout,
           () -> running(client, "good") && running(client, "dnd-soon"));
+      // A NodeClaim edited by hand: the API server refuses a spec edit, naming it; a label added
+      // by hand is kept and neither drifts nor disturbs the claim.
+      NodeClaim edited = E2E.claims(client, GOOD).get(0);
+      String editedName = edited.getMetadata().getName();
+      io.fabric8.kubernetes.client.KubernetesClientException immutable =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              io.fabric8.kubernetes.client.KubernetesClientException.class,
+              () ->
+                  client
+                      .resources(NodeClaim.class)
+                      .withName(editedName)
+                      .patch(
+                          io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                              io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                          "{\"spec\":{\"expireAfter\":\"1h\"}}"));
+      assertTrue(
+          immutable.getCode() == 422 && immutable.getMessage().contains("spec is immutable"),
+          immutable.getMessage());
+      client
+          .resources(NodeClaim.class)
+          .withName(editedName)
+          .patch(
+              io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+              "{\"metadata\":{\"labels\":{\"team\":\"ml-platform\"}}}");
       // Nothing is launched for the bad pools' pods, and the good pool is the only one with claims.
       E2E.sleep(3000);
       for (String p : List.of("e2e-bad-missing-class", "e2e-bad-unready-class", "e2e-bad-limits")) {
@@ -197,6 +222,14 @@ class BadObjectsIT {
           "the pod of the fixed class's pool Running",
           timeout,
           () -> running(client, "on-e2e-bad-unready-class"));
+      NodeClaim after = client.resources(NodeClaim.class).withName(editedName).get();
+      assertTrue(
+          after != null
+              && after.getMetadata().getUid().equals(edited.getMetadata().getUid())
+              && after.getMetadata().getDeletionTimestamp() == null
+              && "ml-platform".equals(after.getMetadata().getLabels().get("team"))
+              && !dev.karpenter.state.NodeClaims.isTrue(after, "Drifted"),
+          "the hand-edited NodeClaim " + editedName + " is kept, with its label, not drifted");
       assertTrue(controller.isAlive(), "the controller never exited (zero restarts)");
       String out = Files.readString(log);
       for (String bad :
