@@ -412,7 +412,8 @@ public final class KarpenterOperator implements AutoCloseable {
   }
 
   private void releaseLease(LeaderElectionConfig lease) {
-    // A few quick attempts: one slow or failed request must not cost the standby a Lease duration.
+    // A few quick attempts: one failed request (a 409 when the leader's interrupted last renewal
+    // lands between the read and the write) must not cost the standby a Lease duration.
     for (int attempt = 1; ; attempt++) {
       try {
         if (client.leaderElector().withConfig(lease).build().release()) {
