@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.karpenter.api.v1.NodeClaim;
 import dev.karpenter.cloudprovider.CrashPoints;
+import dev.karpenter.testing.CpuBurner;
 import dev.karpenter.testing.LocalCluster;
 import dev.karpenter.testing.LocalClusterExtension;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -29,6 +30,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -49,6 +51,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("local-cluster")
 @ExtendWith(LocalClusterExtension.class)
 class CrashIT {
+  // -Dkarpenter.test.cpuBurner=true runs this class with both cores busy (the loaded-machine
+  // audit).
+  @RegisterExtension static final CpuBurner.Extension BURNER = new CpuBurner.Extension(false);
+
   static final String NS = "e2e-crash";
   static final String LEASE_NS = "e2e-crash-lease";
   static final String NP = "e2e-crash";
