@@ -19,6 +19,8 @@ cd "$here/.."
 points=${POINTS:-all}
 spec=$points
 for _ in $(seq 2 "${ROUNDS:-1}"); do spec="$spec,$points"; done
-[ "$points" = all ] && [ "${ROUNDS:-1}" != 1 ] && spec=$(printf 'launch-before-create,launch-after-create,registration,drain%.0s,' $(seq 1 "$ROUNDS") | sed 's/,$//')
+# CrashIT.ALL_POINTS, spelled out so ROUNDS can repeat them.
+all_points=launch-before-create,launch-after-create,registration,drain,disruption-after-replacement
+[ "$points" = all ] && [ "${ROUNDS:-1}" != 1 ] && spec=$(printf "$all_points%.0s," $(seq 1 "$ROUNDS") | sed 's/,$//')
 exec ./mvnw -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=CrashIT \
   -Dkarpenter.crash.points="$spec" "$@"

@@ -2,6 +2,7 @@ package dev.karpenter.cli;
 
 import dev.karpenter.cloudprovider.aws.AwsSettings;
 import dev.karpenter.cloudprovider.simulated.SimulatedCloudProvider;
+import dev.karpenter.disruption.DisruptionController;
 import dev.karpenter.operator.HttpEndpoints;
 import dev.karpenter.operator.KarpenterOperator;
 import dev.karpenter.operator.OperatorConfig;
@@ -146,6 +147,23 @@ public final class ControllerCommand implements Callable<Integer> {
   String simulatedGcGrace;
 
   @Option(
+      names = "--disruption-poll-interval",
+      defaultValue = "10s",
+      hidden = true,
+      description =
+          "how often the disruption loop plans (tests; default ${DEFAULT-VALUE}, upstream's)")
+  String disruptionPollInterval;
+
+  @Option(
+      names = "--disruption-validation-delay",
+      defaultValue = "15s",
+      hidden = true,
+      description =
+          "how long a consolidation decision waits before it is validated again (tests; default"
+              + " ${DEFAULT-VALUE}, upstream's)")
+  String disruptionValidationDelay;
+
+  @Option(
       names = "--leader-election-namespace",
       defaultValue = "${env:SYSTEM_NAMESPACE:-kube-system}",
       description =
@@ -187,9 +205,11 @@ public final class ControllerCommand implements Callable<Integer> {
     Map<String, Boolean> gates = featureGates(featureGates);
     config =
         config.withDisruption(
-            config
-                .disruption()
-                .withSpotToSpot(gates.getOrDefault("SpotToSpotConsolidation", false)));
+            disruption(
+                config.disruption(),
+                disruptionPollInterval,
+                disruptionValidationDelay,
+                gates.getOrDefault("SpotToSpotConsolidation", false)));
     Duration gcGrace = duration("--simulated-gc-grace", simulatedGcGrace);
     KubernetesClient client = client(kubeconfig);
     AtomicBoolean started = new AtomicBoolean();
@@ -296,6 +316,15 @@ public final class ControllerCommand implements Callable<Integer> {
             Duration.ofSeconds(10),
             base.simulated().startupTaintDelay()),
         base.disruption());
+  }
+
+  static DisruptionController.Settings disruption(
+      DisruptionController.Settings base, String poll, String validation, boolean spotToSpot) {
+    return base.withTimings(
+            duration("--disruption-poll-interval", poll),
+            duration("--disruption-validation-delay", validation),
+            base.replacementTimeout())
+        .withSpotToSpot(spotToSpot);
   }
 
   /** Parses durations such as {@code 500ms}, {@code 1s}, {@code 2m}. */

@@ -33,4 +33,21 @@ class ControllerCommandTest {
     assertThrows(
         CliErrors.UserException.class, () -> ControllerCommand.featureGates("NodeRepair=yes"));
   }
+
+  @Test
+  void theDisruptionTimingsAreParsedAndKeepTheRest() {
+    var base = dev.karpenter.disruption.DisruptionController.Settings.defaults();
+    var d = ControllerCommand.disruption(base, "1s", "500ms", true);
+    assertEquals(java.time.Duration.ofSeconds(1), d.pollInterval());
+    assertEquals(java.time.Duration.ofMillis(500), d.validationDelay());
+    assertEquals(base.replacementTimeout(), d.replacementTimeout());
+    assertTrue(d.execute() && d.spotToSpot());
+    var defaults = ControllerCommand.disruption(base, "10s", "15s", false);
+    assertEquals(base, defaults, "the flags' defaults are upstream's timings");
+    var e =
+        assertThrows(
+            CliErrors.UserException.class,
+            () -> ControllerCommand.disruption(base, "fast", "15s", false));
+    assertTrue(e.getMessage().contains("--disruption-poll-interval"), e.getMessage());
+  }
 }
