@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * background thread (like client-go's broadcaster) so reconcilers never wait on them; events are
  * best effort and dropped when the queue is full.
  */
-public final class EventRecorder {
+public final class EventRecorder implements AutoCloseable {
   public static final String COMPONENT = "karpenter";
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
 
@@ -47,6 +47,12 @@ public final class EventRecorder {
     this.client = client;
     this.clock = clock;
     this.dedupe = dedupe;
+  }
+
+  /** Stops writing; events still queued are dropped (they are best effort, as upstream's). */
+  @Override
+  public void close() {
+    writer.shutdownNow();
   }
 
   public void normal(HasMetadata obj, String reason, String message) {
@@ -110,7 +116,8 @@ public final class EventRecorder {
                   .withReportingComponent(COMPONENT)
                   .build())
           .create();
-    } catch (KubernetesClientException e) {
+    } catch (KubernetesClientException | IllegalStateException e) {
+      // IllegalStateException: the client closed on shutdown with events still queued.
       LOG.debug(
           "event {} on {} not written: {}", reason, obj.getMetadata().getName(), e.getMessage());
     }

@@ -494,6 +494,7 @@ public final class KarpenterOperator implements AutoCloseable {
       http.close();
     }
     state.close();
+    events.close();
     if (owned != null) {
       try {
         owned.close();

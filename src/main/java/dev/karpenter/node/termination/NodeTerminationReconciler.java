@@ -7,6 +7,7 @@ import dev.karpenter.events.EventRecorder;
 import dev.karpenter.metrics.KarpenterMetrics;
 import dev.karpenter.scheduling.Pods;
 import dev.karpenter.state.ClusterState;
+import dev.karpenter.state.NodeClaims;
 import dev.karpenter.state.Writes;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
@@ -82,7 +83,23 @@ public final class NodeTerminationReconciler implements Reconciler<Node>, Cleane
     metrics.nodeDrained(pool);
     metrics.nodeTerminated(pool, label(node, Labels.ZONE));
     LOG.info("node {} drained (NodePool {})", node.getMetadata().getName(), pool);
-    return DeleteControl.defaultDelete();
+    // Removed here, reading the Node from the API server on each conflict: JOSDK's own removal
+    // retries against its informer cache, which lags a Node that its kubelet and
+    // kube-controller-manager keep writing, and gave up after 10 conflicts in the soak.
+    Writes.edit(
+        client,
+        node,
+        n -> {
+          List<String> kept =
+              new ArrayList<>(
+                  n.getMetadata().getFinalizers() == null
+                      ? List.of()
+                      : n.getMetadata().getFinalizers());
+          kept.remove(NodeClaims.FINALIZER);
+          n.getMetadata().setFinalizers(kept);
+          return n;
+        });
+    return DeleteControl.noFinalizerRemoval();
   }
 
   private void cordon(Node n) {
