@@ -58,13 +58,19 @@ public final class BurstBenchmark {
       int claims) {}
 
   /**
-   * The result. {@code placed}: bound to a node at the end; {@code limitMilli}/{@code peakMilli}:
-   * the NodePool's limit and the most launched capacity of that resource seen at any instant.
+   * The result. {@code placed}: bound to a node at the end; {@code deletedAfterBinding}: bound,
+   * then deleted before Running by someone else (the benchmark deletes nothing; kube-controller-
+   * manager's taint eviction does when its Node cache still shows the {@code
+   * karpenter.sh/unregistered:NoExecute} taint that kube-scheduler already saw lifted); {@code
+   * deletedUnbound}: deleted before being bound; {@code limitMilli}/{@code peakMilli}: the
+   * NodePool's limit and the most launched capacity of that resource seen at any instant.
    */
   public record Report(
       int pods,
       int placed,
       int running,
+      int deletedAfterBinding,
+      int deletedUnbound,
       int nodeClaims,
       String limitResource,
       long limitMilli,
@@ -85,6 +91,7 @@ public final class BurstBenchmark {
     volatile Instant claimed;
     volatile Instant bound;
     volatile Instant running;
+    volatile Instant deleted;
   }
 
   private final KubernetesClient client;
@@ -172,7 +179,19 @@ public final class BurstBenchmark {
                   }
 
                   @Override
-                  public void onDelete(Pod pod, boolean unknown) {}
+                  public void onDelete(Pod pod, boolean unknown) {
+                    Times t =
+                        times.get(
+                            pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName());
+                    if (t != null && t.deleted == null) {
+                      t.deleted = clock.instant();
+                      log.accept(
+                          "pod "
+                              + pod.getMetadata().getName()
+                              + " was deleted by someone else"
+                              + (t.bound == null ? " before it was bound" : " after it was bound"));
+                    }
+                  }
                 });
     Instant start = clock.instant();
     double createSeconds;
@@ -207,7 +226,8 @@ public final class BurstBenchmark {
       log.accept(String.format("created %d pods in %.1f s", pods, createSeconds));
       Instant deadline = clock.instant().plus(timeout);
       long lastLog = 0;
-      while (count(t -> t.running != null) < pods && clock.instant().isBefore(deadline)) {
+      while (count(t -> t.running != null || t.deleted != null) < pods
+          && clock.instant().isBefore(deadline)) {
         Thread.sleep(200);
         long now = System.nanoTime();
         if (now - lastLog > 10_000_000_000L) {
@@ -247,6 +267,8 @@ public final class BurstBenchmark {
         pods,
         count(t -> t.bound != null),
         count(t -> t.running != null),
+        count(t -> t.deleted != null && t.running == null && t.bound != null),
+        count(t -> t.deleted != null && t.bound == null),
         claims.size(),
         limitResource,
         limitMilli,

@@ -172,7 +172,8 @@ public final class BurstBenchCommand implements Callable<Integer> {
     double load =
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     out.printf(
-        "%d pods created in %.1f s (%d parallel); %d bound, %d Running after %.1f s; %d NodeClaims;"
+        "%d pods created in %.1f s (%d parallel); %d bound, %d Running after %.1f s (%d deleted by"
+            + " others after binding, %d before); %d NodeClaims;"
             + " launched cpu peak %.1f of limit %d (%d samples); batch idle %d ms, max %d ms; %d"
             + " cores, load %.1f%n",
         r.pods(),
@@ -181,6 +182,8 @@ public final class BurstBenchCommand implements Callable<Integer> {
         r.placed(),
         r.running(),
         r.seconds(),
+        r.deletedAfterBinding(),
+        r.deletedUnbound(),
         r.nodeClaims(),
         r.peakMilli() / 1000.0,
         r.limitMilli() / 1000,
@@ -221,6 +224,8 @@ public final class BurstBenchCommand implements Callable<Integer> {
       json.put("pods", r.pods());
       json.put("placed", r.placed());
       json.put("running", r.running());
+      json.put("deletedAfterBinding", r.deletedAfterBinding());
+      json.put("deletedUnbound", r.deletedUnbound());
       json.put("nodeClaims", r.nodeClaims());
       json.put("limitCpu", r.limitMilli() / 1000.0);
       json.put("peakCpu", r.peakMilli() / 1000.0);

@@ -70,7 +70,12 @@ class BurstIT {
               .run(ns, np, "cpu", limitCpu * 1000L, "500m", PODS, 32, Duration.ofMinutes(20));
       System.err.println("BurstIT: " + r);
       assertEquals(PODS, r.placed(), "every pod bound to a node");
-      assertEquals(PODS, r.running(), "every pod Running");
+      assertEquals(0, r.deletedUnbound(), "no pod deleted before it was placed");
+      // kube-controller-manager's taint eviction may delete a pod bound a moment after the
+      // karpenter.sh/unregistered:NoExecute taint was lifted, if its Node cache lags (CI saw 1 of
+      // 300 once); nothing recreates a bare pod. Such a pod was placed; the rest must run.
+      assertTrue(r.deletedAfterBinding() <= 3, r.deletedAfterBinding() + " pods evicted");
+      assertEquals(PODS - r.deletedAfterBinding(), r.running(), "every pod not evicted Running");
       assertTrue(r.limitSamples() > 0, "the NodeClaims were watched");
       assertTrue(
           r.peakMilli() <= r.limitMilli(),
